@@ -1,0 +1,68 @@
+# Price Alchemy: `make demo` runs the whole system locally; `make test` runs the checks.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PRICE_ALCHEMY_HOME ?= $(CURDIR)/.price_alchemy
+DEMO_ROWS ?= 200000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install demo train serve status mlflow-ui airflow-ui test lint lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "Python 3.11 is required (found $(PYTHON)); set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.txt
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv with the pinned requirements
+
+demo: install  ## demo data, one training DAG run through Airflow, then serve the API
+	$(BIN)/price-alchemy demo-data --rows $(DEMO_ROWS)
+	$(MAKE) --no-print-directory train
+	@echo
+	@echo "MLflow UI:  make mlflow-ui   then open http://127.0.0.1:5000"
+	@echo "Airflow UI: make airflow-ui  then open http://127.0.0.1:8080"
+	@echo "API docs:   http://$(HOST):$(PORT)/docs   (Ctrl-C stops the API)"
+	@echo
+	$(BIN)/price-alchemy serve --host $(HOST) --port $(PORT)
+
+train: install  ## run the training DAG once through Airflow (airflow dags test)
+	$(BIN)/price-alchemy airflow db migrate > /dev/null
+	$(BIN)/price-alchemy airflow dags test price_alchemy_training
+	$(BIN)/price-alchemy status
+
+serve: install  ## serve the champion model on http://$(HOST):$(PORT)
+	$(BIN)/price-alchemy serve --host $(HOST) --port $(PORT)
+
+status: install  ## where state lives and which model is champion
+	$(BIN)/price-alchemy status
+
+mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000
+	$(BIN)/mlflow ui --backend-store-uri "sqlite:///$(PRICE_ALCHEMY_HOME)/mlflow.db" \
+		--host 127.0.0.1 --port 5000
+
+airflow-ui: install  ## Airflow's API server, scheduler and DAG processor; UI on :8080
+	$(BIN)/price-alchemy airflow db migrate > /dev/null
+	$(BIN)/price-alchemy airflow-ui --port 8080
+
+lint: install  ## ruff on the package, DAGs, tests and benchmarks
+	$(BIN)/ruff check price_alchemy dags tests benchmarks
+	$(BIN)/ruff check --select AIR dags
+
+test: install lint  ## lint, then the whole pytest suite
+	$(BIN)/python -m pytest
+
+lock:  ## recompile requirements.txt from requirements.in
+	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11
+
+clean:  ## remove the state directory (data, models, runs); keeps .venv
+	rm -rf "$(PRICE_ALCHEMY_HOME)"

@@ -1,0 +1,93 @@
+"""
+### Price Alchemy: training
+
+Trains the price-suggestion model on the listings of the run's data window and registers it.
+
+1. **extract**: the trailing `window_days` of listings before the run's data interval end, from
+   the warehouse into a Parquet snapshot keyed by the window (a re-run overwrites it).
+2. **validate**: bad rows go to `quarantine.parquet` beside the snapshot with their reasons; the
+   run fails here, naming the check, if too many rows are bad or the window is empty.
+3. **train**: TF-IDF + one-hot features and LightGBM on log1p(price), logged to MLflow.
+4. **evaluate**: RMSLE and MAE of the model and of the rules baseline on the held-out split.
+5. **register**: a new version of the registered model `price-alchemy`; it takes the
+   `champion` alias if there is no champion or it beats the champion on the same split.
+
+XCom carries only URIs, run ids and metrics. Settings come from `PRICE_ALCHEMY_*` variables.
+"""
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+
+def _window(context) -> tuple:
+    """The run's training window: `window_days` before its data interval end."""
+    from price_alchemy.extract import trailing_window
+    from price_alchemy.params import load_params
+    from price_alchemy.settings import get_settings
+
+    end = context["data_interval_end"] or context["dag_run"].run_after
+    days = context["params"]["window_days"]
+    return trailing_window(end, days or load_params(get_settings().params_file).extract.window_days)
+
+
+@dag(
+    dag_id="price_alchemy_training",
+    schedule="@weekly",
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    doc_md=__doc__,
+    tags=["price-alchemy"],
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "window_days": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            description="Trailing days of listings to train on; empty: the params file's value.",
+        ),
+    },
+)
+def price_alchemy_training():
+    @task
+    def extract(**context) -> dict:
+        from price_alchemy.stages import run_extract
+
+        return run_extract(*_window(context))
+
+    @task(retries=0)
+    def validate(snapshot: dict) -> dict:
+        from price_alchemy.stages import run_validate
+
+        return run_validate(snapshot["uri"])
+
+    @task
+    def train(validation: dict, snapshot: dict) -> str:
+        from price_alchemy.stages import run_train
+
+        return run_train(validation["clean_uri"], snapshot)
+
+    @task
+    def evaluate(mlflow_run_id: str, validation: dict) -> dict:
+        from price_alchemy.stages import run_evaluate
+
+        return run_evaluate(mlflow_run_id, validation["clean_uri"])
+
+    @task
+    def register(mlflow_run_id: str, validation: dict) -> dict:
+        from price_alchemy.stages import run_register
+
+        return run_register(mlflow_run_id, validation["clean_uri"])
+
+    snapshot = extract()
+    validation = validate(snapshot)
+    mlflow_run_id = train(validation, snapshot)
+    evaluate(mlflow_run_id, validation) >> register(mlflow_run_id, validation)
+
+
+price_alchemy_training()

@@ -1,0 +1,128 @@
+"""The `price-alchemy` command line: demo data, status, serving and Airflow with our settings."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from price_alchemy.settings import get_settings
+
+app = typer.Typer(
+    help="Price Alchemy: price suggestions for second-hand listings.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _today() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+
+
+@app.command("demo-data")
+def demo_data(
+    rows: Annotated[int, typer.Option(min=10, help="Listings to generate.")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same rows.")] = 0,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="created_at ends before this day [today, UTC]."),
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, help="created_at spans this many days.")] = 365,
+    append: Annotated[bool, typer.Option(help="Append instead of replacing the table.")] = False,
+) -> None:
+    """Write realistic Mercari-schema demo listings into the warehouse table."""
+    from price_alchemy.demo_data import generate_listings
+    from price_alchemy.warehouse import open_warehouse
+
+    settings = get_settings()
+    started = time.perf_counter()
+    typer.echo(f"generating {rows:,} listings (seed {seed}) ...")
+    listings = generate_listings(rows, seed=seed, end=end or _today(), days=days)
+    written = open_warehouse(settings).write_listings(listings, replace=not append)
+    typer.echo(
+        f"wrote {written:,} listings to {settings.warehouse_path} table"
+        f" '{settings.warehouse_table}' in {time.perf_counter() - started:.1f}s"
+    )
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show where state lives, the warehouse row count and the champion model."""
+    from price_alchemy.status import collect_status
+
+    report = collect_status(get_settings())
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    champion = report.pop("champion")
+    for key, value in report.items():
+        typer.echo(f"{key:<20} {value}")
+    if champion is None:
+        typer.echo(f"{'champion':<20} none yet: run the training DAG")
+    else:
+        typer.echo(
+            f"{'champion':<20} {champion['name']} v{champion['version']}"
+            f" RMSLE {champion['rmsle']:.4f} (baseline {champion['baseline_rmsle']:.4f})"
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the champion model over HTTP (POST /v1/price-suggestions)."""
+    import uvicorn
+
+    from price_alchemy.serving.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def airflow(ctx: typer.Context) -> None:
+    """Run the Airflow CLI with this project's Airflow home, DAGs and settings.
+
+    Example: price-alchemy airflow dags test price_alchemy_training
+    """
+    from price_alchemy.airflow_env import airflow_environment
+
+    env = airflow_environment(get_settings())
+    command = [os.path.join(os.path.dirname(sys.executable), "airflow"), *ctx.args]
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+@app.command("airflow-ui")
+def airflow_ui(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the Airflow UI/API.")] = 8080,
+) -> None:
+    """Run Airflow's API server (UI), scheduler and DAG processor until Ctrl-C.
+
+    Local use only: every user of the UI is an admin. Logs go to the state directory.
+    """
+    from price_alchemy.airflow_services import start_services, stop_services, wait_healthy
+
+    settings = get_settings()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the services on SIGTERM too
+    processes = start_services(settings, port, settings.logs_dir / "airflow")
+    try:
+        wait_healthy(port)
+        typer.echo(f"Airflow UI on http://127.0.0.1:{port} (logs: {settings.logs_dir / 'airflow'})")
+        typer.echo("Ctrl-C stops it.")
+        while all(process.poll() is None for process in processes):
+            time.sleep(1)
+        typer.echo("an Airflow service exited; stopping the others", err=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_services(processes)

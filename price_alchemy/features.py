@@ -1,0 +1,98 @@
+"""Features: turn listing fields into one sparse float32 matrix, inside the served pipeline.
+
+`prepare_listings` fills gaps and builds the text and categorical columns (the brand joins the
+title; the description is read with the title and category; the category splits into its three
+levels). `build_preprocessor` returns the sklearn steps that do this and then TF-IDF the texts
+and one-hot the categories, so training and serving share exactly one transformation.
+"""
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+from price_alchemy.params import FeatureParams
+
+LISTING_FIELDS = (
+    "name",
+    "item_condition_id",
+    "category_name",
+    "brand_name",
+    "shipping",
+    "item_description",
+)
+CATEGORICAL_COLUMNS = (
+    "brand",
+    "category_top",
+    "category_mid",
+    "category_leaf",
+    "condition",
+    "shipping_paid",
+)
+NO_DESCRIPTION = "No description yet"
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].astype("object").where(frame[column].notna(), "").astype(str)
+
+
+def prepare_listings(frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's input columns from raw listing fields (missing values become empty)."""
+    name, brand = _text(frame, "name"), _text(frame, "brand_name")
+    category = _text(frame, "category_name")
+    description = _text(frame, "item_description").replace(NO_DESCRIPTION, "")
+    levels = category.str.split("/", n=2, expand=True).reindex(columns=[0, 1, 2])
+    return pd.DataFrame(
+        {
+            "title_text": brand + " " + name,
+            "description_text": name + " " + category + " " + description,
+            "brand": brand,
+            "category_top": levels[0].fillna("").to_numpy(),
+            "category_mid": levels[1].fillna("").to_numpy(),
+            "category_leaf": category,
+            "condition": frame["item_condition_id"].astype(str).to_numpy(),
+            "shipping_paid": frame["shipping"].astype(str).to_numpy(),
+        },
+        index=frame.index,
+    )
+
+
+def as_sparse_float32(matrix) -> sp.csr_matrix:
+    """The feature matrix as CSR float32 (ColumnTransformer densifies when nothing is zero)."""
+    return sp.csr_matrix(matrix, dtype=np.float32)
+
+
+def _tfidf(max_features: int, params: FeatureParams) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        max_features=max_features,
+        ngram_range=(1, params.ngram_max),
+        min_df=params.min_df,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def build_preprocessor(params: FeatureParams) -> Pipeline:
+    """Listing fields -> sparse float32 matrix: TF-IDF on texts, one-hot on categories."""
+    columns = ColumnTransformer(
+        [
+            ("title", _tfidf(params.name_max_features, params), "title_text"),
+            ("description", _tfidf(params.description_max_features, params), "description_text"),
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", min_frequency=3, dtype=np.float32),
+                list(CATEGORICAL_COLUMNS),
+            ),
+        ],
+        sparse_threshold=1.0,
+    )
+    return Pipeline(
+        [
+            ("prepare", FunctionTransformer(prepare_listings)),
+            ("columns", columns),
+            ("sparse", FunctionTransformer(as_sparse_float32, accept_sparse=True)),
+        ]
+    )

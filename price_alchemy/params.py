@@ -1,0 +1,71 @@
+"""Modelling parameters: the typed contents of `params.yaml`, one section per pipeline stage.
+
+Defaults ship inside the package; a YAML file named by the `params_file` setting is merged over
+them section by section, so a user changes one knob without copying the rest.
+"""
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULTS_FILE = Path(__file__).with_name("params.yaml")
+
+
+class _Section(BaseModel):
+    """A params section: unknown keys are errors, so a typo never goes unnoticed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExtractParams(_Section):
+    window_days: int = Field(ge=1)
+
+
+class ValidationParams(_Section):
+    max_bad_share: float = Field(ge=0, le=1)
+    price_cap: float = Field(gt=0)
+
+
+class SplitParams(_Section):
+    test_size: float = Field(gt=0, lt=1)
+    seed: int
+
+
+class FeatureParams(_Section):
+    name_max_features: int = Field(ge=1)
+    description_max_features: int = Field(ge=1)
+    ngram_max: int = Field(ge=1, le=3)
+    min_df: int = Field(ge=1)
+
+
+class ModelParams(_Section):
+    n_estimators: int = Field(ge=1)
+    learning_rate: float = Field(gt=0)
+    num_leaves: int = Field(ge=2)
+    min_child_samples: int = Field(ge=1)
+    colsample_bytree: float = Field(gt=0, le=1)
+    max_bin: int = Field(ge=2)
+    seed: int
+
+
+class BaselineParams(_Section):
+    min_group_size: int = Field(ge=1)
+
+
+class Params(_Section):
+    extract: ExtractParams
+    validation: ValidationParams
+    split: SplitParams
+    features: FeatureParams
+    model: ModelParams
+    baseline: BaselineParams
+
+
+def load_params(override_file: Path | None = None) -> Params:
+    """The packaged defaults, with `override_file` (if any) merged over them per section."""
+    merged = yaml.safe_load(DEFAULTS_FILE.read_text())
+    if override_file is not None:
+        for section, values in (yaml.safe_load(Path(override_file).read_text()) or {}).items():
+            merged.setdefault(section, {}).update(values or {})
+    return Params.model_validate(merged)

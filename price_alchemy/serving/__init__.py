@@ -1,0 +1,1 @@
+"""The HTTP service that answers price suggestions with the champion model."""

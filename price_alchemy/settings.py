@@ -1,0 +1,66 @@
+"""Runtime settings: one typed object read lazily from `PRICE_ALCHEMY_*` environment variables.
+
+Everything the system writes lives under one state directory (`PRICE_ALCHEMY_HOME`, default
+`./.price_alchemy`): the DuckDB warehouse, the MLflow store and artifacts, the Airflow home, run
+snapshots and logs. Real backends (an MLflow server, another warehouse) are chosen by setting the
+matching variables; nothing here creates folders or touches a backend at import time.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where state lives and which backends to use."""
+
+    model_config = SettingsConfigDict(env_prefix="PRICE_ALCHEMY_", extra="ignore")
+
+    home: Path = Field(Path(".price_alchemy"), description="State directory.")
+    warehouse_table: str = Field("listings", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI; default: a sqlite store under the home."
+    )
+    mlflow_experiment: str = "price-alchemy"
+    model_name: str = "price-alchemy"
+    params_file: Path | None = Field(None, description="YAML overriding the modelling params.")
+    dags_folder: Path = Field(
+        Path(__file__).resolve().parents[1] / "dags", description="Folder holding the DAGs."
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, home: Path) -> Path:
+        return home.expanduser().resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.home / "mlartifacts"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.home / "snapshots"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,95 @@
+"""Pipeline stages with their I/O: what a DAG task or a CLI command calls, one function each.
+
+Each stage reads its inputs from URIs, calls the pure stage logic, writes its outputs and
+returns small metadata (URIs, ids, metrics) that fits in an Airflow XCom.
+"""
+
+import time
+from datetime import datetime
+
+import mlflow
+import pandas as pd
+
+from price_alchemy.baseline import GroupMedianRegressor
+from price_alchemy.evaluate import score_model
+from price_alchemy.extract import extract_window
+from price_alchemy.params import Params, load_params
+from price_alchemy.registry import register_model
+from price_alchemy.settings import Settings, get_settings
+from price_alchemy.tracking import (
+    ensure_experiment,
+    flatten_params,
+    load_price_model,
+    log_price_model,
+    use_tracking,
+)
+from price_alchemy.train import fit_model, split_listings
+from price_alchemy.validate import validate_snapshot
+from price_alchemy.warehouse import open_warehouse
+
+
+def _params(settings: Settings) -> Params:
+    return load_params(settings.params_file)
+
+
+def _splits(clean_uri: str, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return split_listings(pd.read_parquet(clean_uri), params.split)
+
+
+def run_extract(start: datetime, end: datetime, settings: Settings | None = None) -> dict:
+    """Snapshot the window `[start, end)` of the warehouse; returns the snapshot record."""
+    settings = settings or get_settings()
+    snapshot = extract_window(open_warehouse(settings), start, end, settings.snapshots_dir)
+    return snapshot.to_dict()
+
+
+def run_validate(snapshot_uri: str, settings: Settings | None = None) -> dict:
+    """Validate a snapshot; returns the clean and quarantine URIs and the row counts."""
+    settings = settings or get_settings()
+    return validate_snapshot(snapshot_uri, _params(settings).validation).to_dict()
+
+
+def run_train(clean_uri: str, snapshot: dict, settings: Settings | None = None) -> str:
+    """Fit the model on the training split in a new MLflow run; returns the run id."""
+    settings = settings or get_settings()
+    params = _params(settings)
+    train, test = _splits(clean_uri, params)
+    experiment_id = ensure_experiment(settings)
+    tags = {f"snapshot.{k}": str(v) for k, v in snapshot.items()}
+    with mlflow.start_run(experiment_id=experiment_id, tags=tags) as run:
+        mlflow.log_params(flatten_params(params.model_dump()))
+        mlflow.log_metrics({"train_rows": len(train), "test_rows": len(test)})
+        started = time.perf_counter()
+        model = fit_model(train, params)
+        mlflow.log_metric("fit_seconds", time.perf_counter() - started)
+        mlflow.set_tag("model_uri", log_price_model(model, train))
+    return run.info.run_id
+
+
+def run_evaluate(run_id: str, clean_uri: str, settings: Settings | None = None) -> dict:
+    """Score the run's model and the rules baseline on the held-out split; log and return."""
+    settings = settings or get_settings()
+    params = _params(settings)
+    client = use_tracking(settings)
+    train, test = _splits(clean_uri, params)
+    model = load_price_model(client.get_run(run_id).data.tags["model_uri"])
+    baseline = GroupMedianRegressor(min_group_size=params.baseline.min_group_size)
+    baseline.fit(train, train["price"])
+    metrics = {f"model_{k}": v for k, v in score_model(model, test).items()}
+    metrics |= {f"baseline_{k}": v for k, v in score_model(baseline, test).items()}
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, value)
+    return metrics
+
+
+def run_register(run_id: str, clean_uri: str, settings: Settings | None = None) -> dict:
+    """Register the run's model and apply the champion rule; returns the decision."""
+    settings = settings or get_settings()
+    client = use_tracking(settings)
+    _, test = _splits(clean_uri, _params(settings))
+    model_uri = client.get_run(run_id).data.tags["model_uri"]
+    registration = register_model(client, settings.model_name, run_id, model_uri, test)
+    client.set_tag(run_id, "promoted", str(registration.promoted))
+    if registration.champion_rmsle is not None:
+        client.log_metric(run_id, "champion_rmsle_same_split", registration.champion_rmsle)
+    return registration.to_dict()

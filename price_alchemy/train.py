@@ -1,0 +1,58 @@
+"""Train: split validated listings and fit the price model, one sklearn pipeline end to end.
+
+The model is the feature preprocessor followed by LightGBM on the sparse matrix, trained on
+log1p(price) and answering in dollars. The split is seeded, so the evaluate and register stages
+recompute exactly the held-out rows that training never saw.
+"""
+
+import numpy as np
+import pandas as pd
+from lightgbm import LGBMRegressor
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+
+from price_alchemy.features import LISTING_FIELDS, build_preprocessor
+from price_alchemy.params import Params, SplitParams
+
+MIN_PRICE = 1.0
+
+
+def to_price(log_price: np.ndarray) -> np.ndarray:
+    """Inverse of log1p, floored at MIN_PRICE dollars."""
+    return np.expm1(np.clip(log_price, np.log1p(MIN_PRICE), None))
+
+
+def split_listings(frame: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test): a seeded random split of the validated listings."""
+    if len(frame) < 10:
+        raise ValueError(f"too few listings to split into train and test: {len(frame)}")
+    train, test = train_test_split(frame, test_size=params.test_size, random_state=params.seed)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def build_model(params: Params) -> TransformedTargetRegressor:
+    """Preprocessor + LightGBM, fit on log1p(price), predicting prices."""
+    lgbm = LGBMRegressor(
+        n_estimators=params.model.n_estimators,
+        learning_rate=params.model.learning_rate,
+        num_leaves=params.model.num_leaves,
+        min_child_samples=params.model.min_child_samples,
+        colsample_bytree=params.model.colsample_bytree,
+        max_bin=params.model.max_bin,
+        random_state=params.model.seed,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+    )
+    pipeline = Pipeline([("features", build_preprocessor(params.features)), ("lgbm", lgbm)])
+    return TransformedTargetRegressor(
+        regressor=pipeline, func=np.log1p, inverse_func=to_price, check_inverse=False
+    )
+
+
+def fit_model(train: pd.DataFrame, params: Params) -> TransformedTargetRegressor:
+    """The price model fit on the training listings."""
+    model = build_model(params)
+    model.fit(train[list(LISTING_FIELDS)], train["price"].to_numpy())
+    return model

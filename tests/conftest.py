@@ -1,0 +1,96 @@
+"""Shared fixtures: an isolated state directory per test, small listings, a trained champion.
+
+Airflow reads its configuration at import, so its home is pointed at a throw-away folder before
+any test module imports it.
+"""
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="pa-airflow-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ["MLFLOW_ENABLE_TELEMETRY"] = "false"
+
+from price_alchemy.settings import Settings, get_settings  # noqa: E402
+
+SMALL_PARAMS = """
+features:
+  name_max_features: 3000
+  description_max_features: 3000
+  min_df: 2
+model:
+  n_estimators: 60
+  learning_rate: 0.2
+  num_leaves: 31
+"""
+WINDOW = (datetime(2025, 1, 1), datetime(2026, 1, 1))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose state directory is this test's own, with small, fast model params."""
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(SMALL_PARAMS)
+    monkeypatch.setenv("PRICE_ALCHEMY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PRICE_ALCHEMY_PARAMS_FILE", str(params_file))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def small_listings():
+    """4,000 realistic listings dated inside WINDOW, as a pyarrow Table."""
+    from price_alchemy.demo_data import generate_listings
+
+    return generate_listings(4000, seed=3, end=WINDOW[1], days=300)
+
+
+@pytest.fixture
+def loaded_settings(settings: Settings, small_listings) -> Settings:
+    """Settings whose warehouse holds `small_listings`."""
+    from price_alchemy.warehouse import open_warehouse
+
+    open_warehouse(settings).write_listings(small_listings)
+    return settings
+
+
+def train_champion(settings: Settings) -> dict:
+    """Run every stage once on the settings' warehouse; returns what each stage returned."""
+    from price_alchemy import stages
+
+    snapshot = stages.run_extract(*WINDOW, settings=settings)
+    validation = stages.run_validate(snapshot["uri"], settings=settings)
+    run_id = stages.run_train(validation["clean_uri"], snapshot, settings=settings)
+    metrics = stages.run_evaluate(run_id, validation["clean_uri"], settings=settings)
+    registration = stages.run_register(run_id, validation["clean_uri"], settings=settings)
+    return dict(
+        snapshot=snapshot,
+        validation=validation,
+        run_id=run_id,
+        metrics=metrics,
+        registration=registration,
+    )
+
+
+@pytest.fixture
+def trained_settings(loaded_settings: Settings) -> tuple[Settings, dict]:
+    """This test's own state directory with one registered champion: (settings, outputs)."""
+    return loaded_settings, train_champion(loaded_settings)
+
+
+@pytest.fixture(scope="session")
+def champion_settings(tmp_path_factory, small_listings) -> Settings:
+    """A state directory with a champion, shared by the tests that only read it."""
+    from price_alchemy.warehouse import open_warehouse
+
+    root = tmp_path_factory.mktemp("champion")
+    (root / "params.yaml").write_text(SMALL_PARAMS)
+    settings = Settings(home=root / "home", params_file=root / "params.yaml")
+    open_warehouse(settings).write_listings(small_listings)
+    train_champion(settings)
+    return settings

@@ -1,0 +1,106 @@
+"""The HTTP API with a real champion model loaded from a real MLflow store."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from price_alchemy.serving.app import create_app
+
+GOOD = {
+    "name": "Nike Air Max 90 size 10",
+    "item_condition_id": 2,
+    "category_name": "Men/Shoes/Athletic",
+    "brand_name": "Nike",
+    "shipping": 0,
+    "item_description": "Worn twice, like new.",
+}
+
+
+@pytest.fixture(scope="module")
+def client(champion_settings):
+    with TestClient(create_app(champion_settings)) as client:
+        yield client
+
+
+def _post(client, *listings):
+    return client.post("/v1/price-suggestions", json={"listings": list(listings)})
+
+
+def test_suggests_a_positive_price_with_model_version(client):
+    response = _post(client, GOOD, {**GOOD, "brand_name": None, "item_description": None})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model_name"] == "price-alchemy" and body["model_version"] == "1"
+    assert len(body["suggestions"]) == 2
+    assert all(s["price"] > 0 for s in body["suggestions"])
+
+
+def test_healthz_names_the_served_version(client):
+    assert client.get("/healthz").json() == {"status": "ok", "model_version": "1"}
+
+
+def test_unusual_but_valid_input_gets_a_price(client):
+    unusual = {
+        **GOOD,
+        "name": "名前 🎉 Ünïcödé \u200b",
+        "brand_name": "A brand nobody has seen",
+        "category_name": "Never/Seen/Before",
+        "item_description": "x" * 19_000,
+    }
+    response = _post(client, unusual, {"name": "a", "item_condition_id": 5, "shipping": 1})
+    assert response.status_code == 200
+    assert all(s["price"] > 0 for s in response.json()["suggestions"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"item_condition_id": 0}, "item_condition_id"),
+        ({"item_condition_id": 6}, "item_condition_id"),
+        ({"item_condition_id": "new"}, "item_condition_id"),
+        ({"shipping": 2}, "shipping"),
+        ({"shipping": None}, "shipping"),
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": None}, "name"),
+        ({"name": 12}, "name"),
+        ({"item_description": "x" * 20_001}, "item_description"),
+        ({"brand_name": ["Nike"]}, "brand_name"),
+    ],
+)
+def test_bad_listing_is_a_422_naming_the_field(client, change, field):
+    response = _post(client, {**GOOD, **change})
+    assert response.status_code == 422
+    assert ["body", "listings", 0, field] in [e["loc"] for e in response.json()["detail"]]
+
+
+def test_missing_field_is_named(client):
+    listing = {k: v for k, v in GOOD.items() if k != "shipping"}
+    response = _post(client, listing)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "listings", 0, "shipping"]
+
+
+@pytest.mark.parametrize("count", [0, 1001])
+def test_listing_count_is_bounded(client, count):
+    response = client.post("/v1/price-suggestions", json={"listings": [GOOD] * count})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "listings"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[]", b"null", b'{"listings": "x"}', "\ud800".encode("utf-8", "surrogatepass")],
+)
+def test_malformed_bodies_are_4xx(client, content):
+    response = client.post(
+        "/v1/price-suggestions", content=content, headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500
+
+
+def test_without_a_champion_answers_503_not_500(settings):
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").json()["model_version"] is None
+        response = _post(client, GOOD)
+    assert response.status_code == 503
+    assert "no champion" in response.json()["detail"]

@@ -1,0 +1,207 @@
+"""Tests for price_alchemy.demo_data: schema, determinism, time window and the realism spec."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from price_alchemy.demo_data import DEMO_COLUMNS, generate_listings
+
+END = datetime(2024, 6, 1)
+EXPECTED_TYPES = {
+    "train_id": pa.int64(),
+    "name": pa.string(),
+    "item_condition_id": pa.int64(),
+    "category_name": pa.string(),
+    "brand_name": pa.string(),
+    "price": pa.float64(),
+    "shipping": pa.int64(),
+    "item_description": pa.string(),
+    "created_at": pa.timestamp("us"),
+}
+
+
+@pytest.fixture(scope="module")
+def small() -> pa.Table:
+    return generate_listings(5_000, seed=11, end=END, days=120, id_offset=1_000)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    """A larger sample for the statistical checks, with log price and the within-leaf residual."""
+    df = generate_listings(40_000, seed=3, end=END).to_pandas()
+    df["log_price"] = np.log1p(df["price"])
+    leaf_mean = df.groupby("category_name", dropna=False)["log_price"].transform("mean")
+    df["residual"] = df["log_price"] - leaf_mean
+    df["text"] = (df["name"] + " " + df["item_description"]).str.lower()
+    return df
+
+
+def _residual_gap(df: pd.DataFrame, pattern: str) -> tuple[float, int]:
+    """Mean within-leaf log-price residual of rows whose text matches, minus the rest's."""
+    hit = df["text"].str.contains(pattern, regex=True)
+    return df.loc[hit, "residual"].mean() - df.loc[~hit, "residual"].mean(), int(hit.sum())
+
+
+def test_columns_and_types(small: pa.Table) -> None:
+    assert tuple(small.column_names) == DEMO_COLUMNS
+    assert {f.name: f.type for f in small.schema} == EXPECTED_TYPES
+    assert small.num_rows == 5_000
+    ids = small.column("train_id").to_numpy()
+    assert ids[0] == 1_000 and np.array_equal(ids, np.arange(1_000, 6_000))
+    for column in (
+        "train_id",
+        "name",
+        "item_condition_id",
+        "price",
+        "shipping",
+        "item_description",
+        "created_at",
+    ):
+        assert small.column(column).null_count == 0, column
+    assert set(small.column("shipping").to_numpy()) <= {0, 1}
+
+
+def test_empty_and_invalid_arguments() -> None:
+    empty = generate_listings(0, end=END)
+    assert empty.num_rows == 0 and tuple(empty.column_names) == DEMO_COLUMNS
+    with pytest.raises(ValueError):
+        generate_listings(-1)
+    with pytest.raises(ValueError):
+        generate_listings(10, days=0)
+
+
+def test_deterministic(small: pa.Table) -> None:
+    again = generate_listings(5_000, seed=11, end=END, days=120, id_offset=1_000)
+    assert again.equals(small)
+    other = generate_listings(5_000, seed=12, end=END, days=120, id_offset=1_000)
+    assert not other.equals(small)
+    assert not other.column("name").equals(small.column("name"))
+    assert not np.array_equal(other.column("price").to_numpy(), small.column("price").to_numpy())
+
+
+def test_created_at_window_sorted_and_weekly(small: pa.Table) -> None:
+    ts = small.column("created_at").to_numpy()
+    assert ts.min() >= np.datetime64(END - timedelta(days=120))
+    assert ts.max() < np.datetime64(END)
+    assert np.all(np.diff(ts.astype(np.int64)) >= 0)
+    days = pd.Series(pd.to_datetime(ts).normalize()).value_counts()
+    weekend = days.index.day_of_week >= 5
+    assert days[weekend].mean() > 1.1 * days[~weekend].mean()
+
+
+def test_default_end_is_todays_utc_midnight() -> None:
+    ts = generate_listings(200, seed=1, days=2).column("created_at").to_numpy()
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    assert ts.max() < np.datetime64(today)
+    assert ts.min() >= np.datetime64(today - timedelta(days=3))
+
+
+def test_condition_shares(frame: pd.DataFrame) -> None:
+    shares = frame["item_condition_id"].value_counts(normalize=True).sort_index()
+    assert list(shares.index) == [1, 2, 3, 4, 5]
+    expected = [0.44, 0.25, 0.29, 0.023, 0.002]
+    for got, want in zip(shares, expected, strict=True):
+        assert abs(got - want) < max(0.02, want * 0.5), (got, want)
+    medians = frame.groupby("item_condition_id")["log_price"].mean()
+    assert medians[1] > medians[3] > medians[5]
+
+
+def test_brand_missing_share(frame: pd.DataFrame) -> None:
+    assert 0.35 <= frame["brand_name"].isna().mean() <= 0.45
+    assert frame["brand_name"].nunique() >= 150
+
+
+def test_price_distribution(frame: pd.DataFrame) -> None:
+    price = frame["price"]
+    assert price.min() >= 3 and price.max() <= 2000
+    assert np.all(price == np.round(price))
+    assert 13 <= price.median() <= 22
+    assert price.quantile(0.99) / price.median() > 5
+    assert 2.8 <= frame["log_price"].mean() <= 3.2
+    assert 0.6 <= frame["log_price"].std() <= 0.9
+    assert 0.38 <= frame["shipping"].mean() <= 0.52
+    by_shipping = frame.groupby("shipping")["price"].median()
+    assert by_shipping[1] < by_shipping[0]
+
+
+def test_categories_have_three_levels(frame: pd.DataFrame) -> None:
+    category = frame["category_name"]
+    assert 0.001 < category.isna().mean() < 0.015
+    levels = category.dropna().str.split("/")
+    assert (levels.str.len() == 3).all()
+    tops = levels.str[0].value_counts(normalize=True)
+    assert 8 <= len(tops) <= 12
+    assert tops.index[0] == "Women" and 0.33 < tops["Women"] < 0.5
+    assert 60 <= category.nunique() <= 120
+    leaf_medians = frame.groupby("category_name")["price"].median()
+    assert leaf_medians.min() < 12 and leaf_medians.max() > 80
+
+
+def test_descriptions(frame: pd.DataFrame) -> None:
+    description = frame["item_description"]
+    assert 0.04 < (description == "No description yet").mean() < 0.08
+    assert description.str.contains("[rm]", regex=False).mean() > 0.02
+    assert (description.str.len() > 0).all() and (frame["name"].str.len() > 0).all()
+
+
+def test_brand_in_title_when_brand_name_missing(frame: pd.DataFrame) -> None:
+    names = [b for b in frame["brand_name"].dropna().unique() if len(b) >= 5]
+    brands = re.compile("|".join(re.escape(b.lower()) for b in names))
+    missing = frame[frame["brand_name"].isna()]
+    share = missing["name"].str.lower().str.contains(brands).mean()
+    assert 0.15 < share < 0.5
+    shown = missing["name"].str.contains(brands)  # same case as the brand_name spelling
+    lower_or_upper = missing["name"].str.lower().str.contains(brands) & ~shown
+    assert lower_or_upper.sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("pattern", "low", "high"),
+    [
+        (r"\bfor parts\b|\bbroken\b|\bas is\b", -1.3, -0.6),
+        (r"\blot of \d+|\bset of \d+", 0.2, 0.6),
+        (r"\bbundle\b", 0.2, 0.5),
+        (r"\bnwt\b|new with tags|\bsealed\b", 0.1, 0.4),
+        (r"14k gold", 0.5, 1.2),
+        (r"sterling silver", 0.15, 0.6),
+        (r"genuine leather", 0.15, 0.5),
+        (r"faux leather", -0.35, -0.02),
+        (r"authentic", 0.1, 1.0),
+    ],
+)
+def test_price_moving_words(frame: pd.DataFrame, pattern: str, low: float, high: float) -> None:
+    gap, hits = _residual_gap(frame, pattern)
+    assert hits >= 30, hits
+    assert low < gap < high, gap
+
+
+def test_neutral_words_do_not_move_price(frame: pd.DataFrame) -> None:
+    gap, hits = _residual_gap(frame, r"\[rm\]")
+    assert hits > 500 and abs(gap) < 0.08
+
+
+def test_capacity_raises_price(frame: pd.DataFrame) -> None:
+    capacity = frame["text"].str.extract(r"\b(\d+) ?gb\b")[0].astype(float)
+    rows = capacity.notna() & frame["category_name"].notna()
+    assert rows.sum() > 300
+    slope = np.polyfit(np.log2(capacity[rows]), frame.loc[rows, "residual"], 1)[0]
+    assert 0.07 < slope < 0.25
+
+
+def test_price_moving_words_at_fixed_leaf(frame: pd.DataFrame) -> None:
+    leggings = frame[frame["category_name"] == "Women/Athletic Apparel/Pants, Tights, Leggings"]
+    multi = leggings["text"].str.contains(r"\blot of \d+|\bset of \d+|\bbundle\b")
+    assert multi.sum() > 20
+    assert leggings.loc[multi, "price"].median() > leggings.loc[~multi, "price"].median()
+
+
+def test_large_generation() -> None:
+    table = generate_listings(200_000, seed=5, end=END, id_offset=10)
+    assert table.num_rows == 200_000
+    ids = table.column("train_id").to_numpy()
+    assert ids[0] == 10 and ids[-1] == 200_009
+    assert table.column("price").to_numpy().min() >= 3

@@ -1,0 +1,82 @@
+"""The champion rule against a real MLflow sqlite store under the test's own directory."""
+
+import mlflow
+import pandas as pd
+import pytest
+
+from price_alchemy import stages
+from price_alchemy.params import load_params
+from price_alchemy.registry import champion_version, load_champion, register_model
+from price_alchemy.tracking import use_tracking
+from price_alchemy.train import split_listings
+
+
+def _test_split(settings, validation):
+    frame = pd.read_parquet(validation["clean_uri"])
+    return split_listings(frame, load_params(settings.params_file).split)[1]
+
+
+def _run_with_rmsle(settings, model_uri: str, rmsle: float) -> str:
+    """A new run pointing at an existing logged model, with a given test RMSLE."""
+    with mlflow.start_run(experiment_id=stages.ensure_experiment(settings)) as run:
+        mlflow.log_metric("model_rmsle", rmsle)
+        mlflow.set_tag("model_uri", model_uri)
+    return run.info.run_id
+
+
+def test_first_model_becomes_champion_with_metrics(trained_settings):
+    settings, out = trained_settings
+    client = use_tracking(settings)
+    champion = champion_version(client, settings.model_name)
+    assert champion is not None and champion.run_id == out["run_id"]
+    assert out["registration"]["promoted"] is True
+    assert out["registration"]["champion_rmsle"] is None
+    run = client.get_run(out["run_id"])
+    assert {"model_rmsle", "model_mae", "baseline_rmsle", "baseline_mae"} <= run.data.metrics.keys()
+    assert run.data.metrics["model_rmsle"] < run.data.metrics["baseline_rmsle"]
+    assert run.data.params["model.n_estimators"] == "60"
+
+
+def test_worse_model_does_not_take_champion(trained_settings):
+    settings, out = trained_settings
+    client = use_tracking(settings)
+    model_uri = client.get_run(out["run_id"]).data.tags["model_uri"]
+    champion_rmsle = out["metrics"]["model_rmsle"]
+    worse = _run_with_rmsle(settings, model_uri, champion_rmsle + 0.05)
+    test = _test_split(settings, out["validation"])
+    decision = register_model(client, settings.model_name, worse, model_uri, test)
+    assert decision.promoted is False
+    assert decision.champion_rmsle == pytest.approx(champion_rmsle)
+    assert champion_version(client, settings.model_name).run_id == out["run_id"]
+
+
+def test_better_model_takes_champion(trained_settings):
+    settings, out = trained_settings
+    client = use_tracking(settings)
+    model_uri = client.get_run(out["run_id"]).data.tags["model_uri"]
+    better = _run_with_rmsle(settings, model_uri, out["metrics"]["model_rmsle"] - 0.05)
+    test = _test_split(settings, out["validation"])
+    decision = register_model(client, settings.model_name, better, model_uri, test)
+    assert decision.promoted is True and decision.version == "2"
+    assert str(champion_version(client, settings.model_name).version) == "2"
+
+
+def test_retried_register_makes_no_second_version(trained_settings):
+    settings, out = trained_settings
+    again = stages.run_register(out["run_id"], out["validation"]["clean_uri"])
+    assert again["version"] == out["registration"]["version"]
+    client = use_tracking(settings)
+    assert len(client.search_model_versions(f"name='{settings.model_name}'")) == 1
+
+
+def test_load_champion_predicts(trained_settings):
+    settings, out = trained_settings
+    champion = load_champion(use_tracking(settings), settings.model_name)
+    frame = pd.read_parquet(out["validation"]["clean_uri"]).head(20)
+    prices = champion.model.predict(frame)
+    assert champion.version == "1" and (prices > 0).all()
+
+
+def test_load_champion_without_one_says_what_to_do(settings):
+    with pytest.raises(LookupError, match="run the training DAG"):
+        load_champion(use_tracking(settings), settings.model_name)

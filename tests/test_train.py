@@ -1,0 +1,93 @@
+"""Tests for price_alchemy.train: the seeded split, the price floor and the fitted model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from price_alchemy.baseline import GroupMedianRegressor
+from price_alchemy.evaluate import rmsle
+from price_alchemy.features import LISTING_FIELDS
+from price_alchemy.params import SplitParams, load_params
+from price_alchemy.train import MIN_PRICE, build_model, fit_model, split_listings, to_price
+
+
+def frame_of(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"train_id": np.arange(n), "price": np.arange(n, dtype=float) + 1.0})
+
+
+def test_split_is_deterministic_for_a_seed() -> None:
+    frame, params = frame_of(100), SplitParams(test_size=0.2, seed=7)
+    first, second = split_listings(frame, params), split_listings(frame, params)
+    pd.testing.assert_frame_equal(first[0], second[0])
+    pd.testing.assert_frame_equal(first[1], second[1])
+    other = split_listings(frame, SplitParams(test_size=0.2, seed=8))
+    assert set(other[1]["train_id"]) != set(first[1]["train_id"])
+
+
+def test_split_is_disjoint_and_covers_all_rows() -> None:
+    frame = frame_of(100)
+    train, test = split_listings(frame, SplitParams(test_size=0.2, seed=1))
+    train_ids, test_ids = set(train["train_id"]), set(test["train_id"])
+    assert not train_ids & test_ids
+    assert train_ids | test_ids == set(frame["train_id"])
+    assert (len(train), len(test)) == (80, 20)
+    assert list(train.index) == list(range(80)) and list(test.index) == list(range(20))
+
+
+def test_split_keeps_rows_intact() -> None:
+    train, test = split_listings(frame_of(30), SplitParams(test_size=0.1, seed=3))
+    both = pd.concat([train, test])
+    assert (both["price"] == both["train_id"] + 1.0).all()
+
+
+@pytest.mark.parametrize("rows", [0, 1, 9])
+def test_split_rejects_fewer_than_ten_rows(rows: int) -> None:
+    with pytest.raises(ValueError, match="too few listings"):
+        split_listings(frame_of(rows), SplitParams(test_size=0.1, seed=0))
+
+
+def test_split_accepts_ten_rows() -> None:
+    train, test = split_listings(frame_of(10), SplitParams(test_size=0.1, seed=0))
+    assert (len(train), len(test)) == (9, 1)
+
+
+def test_to_price_inverts_log1p() -> None:
+    prices = np.array([1.0, 2.5, 10.0, 1999.0])
+    np.testing.assert_allclose(to_price(np.log1p(prices)), prices)
+
+
+def test_to_price_floors_at_min_price() -> None:
+    floored = to_price(np.array([-10.0, 0.0, np.log1p(0.5), np.log1p(MIN_PRICE)]))
+    np.testing.assert_allclose(floored, [MIN_PRICE] * 4)
+    assert to_price(np.array([np.log1p(3.0)]))[0] == pytest.approx(3.0)
+
+
+def test_build_model_uses_params(settings) -> None:
+    params = load_params(settings.params_file)
+    lgbm = build_model(params).regressor.named_steps["lgbm"]
+    assert lgbm.n_estimators == 60
+    assert lgbm.learning_rate == 0.2
+    assert lgbm.num_leaves == 31
+
+
+def test_fit_model_predicts_positive_finite_prices_and_beats_baseline(
+    settings, small_listings
+) -> None:
+    params = load_params(settings.params_file)
+    train, test = split_listings(small_listings.to_pandas(), params.split)
+    model = fit_model(train, params)
+    predicted = model.predict(test[list(LISTING_FIELDS)])
+    assert predicted.shape == (len(test),)
+    assert np.isfinite(predicted).all()
+    assert (predicted >= MIN_PRICE).all()
+
+    baseline = GroupMedianRegressor(min_group_size=params.baseline.min_group_size)
+    baseline.fit(train, train["price"])
+    model_rmsle = rmsle(test["price"], predicted)
+    baseline_rmsle = rmsle(test["price"], baseline.predict(test))
+    assert model_rmsle < baseline_rmsle, (model_rmsle, baseline_rmsle)
+
+    one = test[list(LISTING_FIELDS)].iloc[[0]].copy()
+    one[["brand_name", "category_name", "item_description"]] = None
+    (price,) = model.predict(one)  # a single listing with every optional field missing
+    assert np.isfinite(price) and price >= MIN_PRICE
