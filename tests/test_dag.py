@@ -24,9 +24,10 @@ def test_no_import_errors(dagbag):
 
 def test_dag_file_parses_fast_without_heavy_imports():
     """Parse the file in a fresh interpreter (Airflow itself already imported) and time it."""
+    dag_file = str(DAGS / "price_alchemy_training.py")
     code = (
         "import sys, time, runpy, airflow.sdk\n"
-        f"started = time.perf_counter(); runpy.run_path({str(DAGS / 'price_alchemy_training.py')!r})\n"
+        f"started = time.perf_counter(); runpy.run_path({dag_file!r})\n"
         "print(time.perf_counter() - started)\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
