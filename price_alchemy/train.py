@@ -1,15 +1,14 @@
 """Train: split validated listings and fit the price model, one sklearn pipeline end to end.
 
 The model is the feature preprocessor followed by LightGBM on the sparse matrix, trained on
-log1p(price) and answering in dollars. The split is seeded, so the evaluate and register stages
-recompute exactly the held-out rows that training never saw.
+log1p(price) and answering in dollars. The split hashes listing ids, so the evaluate and register
+stages recompute exactly the held-out rows that training never saw, in this run and every other.
 """
 
 import numpy as np
 import pandas as pd
 from lightgbm import LGBMRegressor
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from price_alchemy.features import LISTING_FIELDS, build_preprocessor
@@ -24,10 +23,19 @@ def to_price(log_price: np.ndarray) -> np.ndarray:
 
 
 def split_listings(frame: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, test): a seeded random split of the validated listings."""
-    if len(frame) < 10:
-        raise ValueError(f"too few listings to split into train and test: {len(frame)}")
-    train, test = train_test_split(frame, test_size=params.test_size, random_state=params.seed)
+    """(train, test) by a seeded hash of `train_id`.
+
+    A listing lands on the same side in every run, whatever else its window holds, so a new
+    model and the champion are always compared on listings neither was trained on.
+    """
+    salt = pd.util.hash_array(np.array([params.seed], dtype=np.uint64))[0]
+    hashed = pd.util.hash_array(frame["train_id"].to_numpy().astype(np.uint64) ^ salt)
+    in_test = (hashed % 1_000_000) < params.test_size * 1_000_000
+    train, test = frame[~in_test], frame[in_test]
+    if len(train) < 5 or len(test) < 5:
+        raise ValueError(
+            f"too few listings to split into train and test: {len(train)} and {len(test)}"
+        )
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
