@@ -4,10 +4,13 @@
 Trains the price-suggestion model on the listings of the run's data window and registers it.
 
 1. **extract**: the trailing `window_days` of listings before the run's data interval end, from
-   the warehouse into a Parquet snapshot keyed by the window (a re-run overwrites it).
+   the warehouse (DuckDB or BigQuery, by settings) into a Parquet snapshot keyed by the window
+   (a re-run overwrites it). Unreachable warehouses are retried with exponential backoff;
+   missing credentials or tables fail at once with a message saying what to set.
 2. **validate**: bad rows go to `quarantine.parquet` beside the snapshot with their reasons; the
    run fails here, naming the check, if too many rows are bad or the window is empty.
-3. **train**: TF-IDF + one-hot features and LightGBM on log1p(price), logged to MLflow.
+3. **train**: TF-IDF + one-hot features and LightGBM on log1p(price), logged to MLflow with
+   the snapshot's URI, sha256, rows, window and query, and the validation report.
 4. **evaluate**: RMSLE and MAE of the model and of the rules baseline on the held-out split.
 5. **register**: a new version of the registered model `price-alchemy`; it takes the
    `champion` alias if there is no champion or it beats the champion on the same split.
@@ -19,6 +22,21 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, task
+
+
+def _fail_fast(stage, *args):
+    """Run a stage; errors a person must fix fail the task at once, others are retried."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from price_alchemy.validate import ValidationFailed
+    from price_alchemy.warehouse import WarehouseError, WarehouseUnavailable
+
+    try:
+        return stage(*args)
+    except WarehouseUnavailable:
+        raise
+    except (WarehouseError, ValidationFailed) as error:
+        raise AirflowFailException(str(error)) from error
 
 
 def _window(context) -> tuple:
@@ -40,9 +58,10 @@ def _window(context) -> tuple:
     doc_md=__doc__,
     tags=["price-alchemy"],
     default_args={
-        "retries": 2,
-        "retry_delay": timedelta(seconds=30),
+        "retries": 3,
+        "retry_delay": timedelta(seconds=20),
         "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
     },
     params={
         "window_days": Param(
@@ -58,19 +77,19 @@ def price_alchemy_training():
     def extract(**context) -> dict:
         from price_alchemy.stages import run_extract
 
-        return run_extract(*_window(context))
+        return _fail_fast(run_extract, *_window(context))
 
-    @task(retries=0)
+    @task
     def validate(snapshot: dict) -> dict:
         from price_alchemy.stages import run_validate
 
-        return run_validate(snapshot["uri"])
+        return _fail_fast(run_validate, snapshot["uri"])
 
     @task
     def train(validation: dict, snapshot: dict) -> str:
         from price_alchemy.stages import run_train
 
-        return run_train(validation["clean_uri"], snapshot)
+        return run_train(validation, snapshot)
 
     @task
     def evaluate(mlflow_run_id: str, validation: dict) -> dict:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+warehouse_app = typer.Typer(help="Load listings into the warehouse.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _report(result: dict, as_json: bool) -> None:
+    """Print a stage's summary as JSON or as aligned `key value` lines."""
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:<20} {value}")
+
+
+def _run_stage(stage, *args):
+    """Call a stage; the errors a person must act on print as one line and exit 1."""
+    from price_alchemy.validate import ValidationFailed
+    from price_alchemy.warehouse import WarehouseError
+
+    try:
+        return stage(*args)
+    except (WarehouseError, ValidationFailed, ValueError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
 def _today() -> datetime:
@@ -37,17 +66,63 @@ def demo_data(
 ) -> None:
     """Write realistic Mercari-schema demo listings into the warehouse table."""
     from price_alchemy.demo_data import generate_listings
+    from price_alchemy.load import load_table
     from price_alchemy.warehouse import open_warehouse
 
     settings = get_settings()
     started = time.perf_counter()
     typer.echo(f"generating {rows:,} listings (seed {seed}) ...")
     listings = generate_listings(rows, seed=seed, end=end or _today(), days=days)
-    written = open_warehouse(settings).write_listings(listings, replace=not append)
+    warehouse = _run_stage(open_warehouse, settings)
+    written = _run_stage(load_table, warehouse, listings, settings.home / "loads", not append)
     typer.echo(
-        f"wrote {written:,} listings to {settings.warehouse_path} table"
-        f" '{settings.warehouse_table}' in {time.perf_counter() - started:.1f}s"
+        f"wrote {written:,} listings to {warehouse.describe()}"
+        f" in {time.perf_counter() - started:.1f}s"
     )
+
+
+@warehouse_app.command("load")
+def warehouse_load(
+    file: Annotated[Path, typer.Argument(help="A .tsv, .csv or .parquet file of listings.")],
+    replace: Annotated[bool, typer.Option(help="Replace the table instead of appending.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Load a file of listings into the configured warehouse (table created when missing).
+
+    Every row is loaded: values that cannot be read as their type are loaded as null and
+    counted, and validation judges the rows later. A file without created_at gets the load time.
+    """
+    from price_alchemy.stages import run_load
+
+    started = time.perf_counter()
+    summary = _run_stage(run_load, file, _now(), replace)
+    _report(summary | {"seconds": round(time.perf_counter() - started, 1)}, as_json)
+
+
+@app.command()
+def extract(
+    start: Annotated[datetime, typer.Option(formats=DATE_FORMATS, help="Window start (UTC).")],
+    end: Annotated[datetime, typer.Option(formats=DATE_FORMATS, help="Window end, excluded.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Snapshot the listings with start <= created_at < end into a Parquet file."""
+    from price_alchemy.stages import run_extract
+
+    _report(_run_stage(run_extract, start, end), as_json)
+
+
+@app.command()
+def validate(
+    snapshot: Annotated[Path, typer.Argument(help="A snapshot's listings.parquet.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Validate a snapshot: clean rows kept, bad rows quarantined with reasons, a report."""
+    from price_alchemy.stages import run_validate
+
+    if not snapshot.exists():
+        typer.echo(f"error: no such snapshot: {snapshot}", err=True)
+        raise typer.Exit(1)
+    _report(_run_stage(run_validate, str(snapshot)), as_json)
 
 
 @app.command()

@@ -8,6 +8,7 @@ matching variables; nothing here creates folders or touches a backend at import 
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,7 +20,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PRICE_ALCHEMY_", extra="ignore")
 
     home: Path = Field(Path(".price_alchemy"), description="State directory.")
+    warehouse: Literal["duckdb", "bigquery"] = Field("duckdb", description="Warehouse backend.")
     warehouse_table: str = Field("listings", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    bigquery_project: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="Google Cloud project."
+    )
+    bigquery_dataset: str = Field("price_alchemy", pattern=r"^[A-Za-z0-9_]{1,1024}$")
+    bigquery_location: str = Field("US", description="Dataset location, e.g. US or EU.")
+    bigquery_endpoint: str | None = Field(
+        None, description="API endpoint override (a BigQuery emulator); anonymous credentials."
+    )
+    gcp_conn_id: str = Field("google_cloud_default", description="Airflow connection id.")
     mlflow_tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; default: a sqlite store under the home."
     )

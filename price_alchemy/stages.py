@@ -6,6 +6,7 @@ returns small metadata (URIs, ids, metrics) that fits in an Airflow XCom.
 
 import time
 from datetime import datetime
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -13,6 +14,7 @@ import pandas as pd
 from price_alchemy.baseline import GroupMedianRegressor
 from price_alchemy.evaluate import score_model
 from price_alchemy.extract import extract_window
+from price_alchemy.load import load_file
 from price_alchemy.params import Params, load_params
 from price_alchemy.registry import register_model
 from price_alchemy.settings import Settings, get_settings
@@ -36,6 +38,22 @@ def _splits(clean_uri: str, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]
     return split_listings(pd.read_parquet(clean_uri), params.split)
 
 
+def run_load(
+    source: Path, loaded_at: datetime, replace: bool = False, settings: Settings | None = None
+) -> dict:
+    """Load a TSV, CSV or Parquet file of listings into the warehouse; returns the summary."""
+    settings = settings or get_settings()
+    warehouse = open_warehouse(settings)
+    summary = load_file(warehouse, source, settings.home / "loads", loaded_at, replace)
+    return summary.to_dict() | {"warehouse": warehouse.describe()}
+
+
+def snapshot_tags(snapshot: dict) -> dict[str, str]:
+    """MLflow tags that trace a model to its exact data (MLflow caps tag values at 8k)."""
+    keys = ("uri", "rows", "sha256", "start", "end", "warehouse", "query", "parameters")
+    return {f"snapshot.{key}": str(snapshot.get(key, ""))[:8000] for key in keys}
+
+
 def run_extract(start: datetime, end: datetime, settings: Settings | None = None) -> dict:
     """Snapshot the window `[start, end)` of the warehouse; returns the snapshot record."""
     settings = settings or get_settings()
@@ -49,16 +67,25 @@ def run_validate(snapshot_uri: str, settings: Settings | None = None) -> dict:
     return validate_snapshot(snapshot_uri, _params(settings).validation).to_dict()
 
 
-def run_train(clean_uri: str, snapshot: dict, settings: Settings | None = None) -> str:
-    """Fit the model on the training split in a new MLflow run; returns the run id."""
+def _log_validation(validation: dict) -> None:
+    counts = ("rows_in", "rows_passed", "rows_quarantined", "rows_cleaned")
+    mlflow.log_metrics({f"validation.{k}": validation[k] for k in counts if k in validation})
+    for key in ("report_json_uri", "report_html_uri"):
+        if validation.get(key):
+            mlflow.log_artifact(validation[key], artifact_path="validation")
+
+
+def run_train(validation: dict, snapshot: dict, settings: Settings | None = None) -> str:
+    """Fit the model on the training split of the validated snapshot in a new MLflow run,
+    traced to its data (snapshot tags, validation report); returns the run id."""
     settings = settings or get_settings()
     params = _params(settings)
-    train, test = _splits(clean_uri, params)
+    train, test = _splits(validation["clean_uri"], params)
     experiment_id = ensure_experiment(settings)
-    tags = {f"snapshot.{k}": str(v) for k, v in snapshot.items()}
-    with mlflow.start_run(experiment_id=experiment_id, tags=tags) as run:
+    with mlflow.start_run(experiment_id=experiment_id, tags=snapshot_tags(snapshot)) as run:
         mlflow.log_params(flatten_params(params.model_dump()))
         mlflow.log_metrics({"train_rows": len(train), "test_rows": len(test)})
+        _log_validation(validation)
         started = time.perf_counter()
         model = fit_model(train, params)
         mlflow.log_metric("fit_seconds", time.perf_counter() - started)

@@ -1,16 +1,18 @@
-"""The listings warehouse: where raw listings live and how a time window of them is read.
+"""The listings warehouse: one interface, two backends, chosen by settings.
 
-The embedded default is a DuckDB file under the state directory, standing in for BigQuery. Rows
-are stored as they come (loose types, no constraints) so that nothing is lost on the way in; the
-validation stage judges them later. Windows are read as a stream of Arrow record batches with the
-bounds passed as query parameters, never formatted into the SQL.
+`duckdb` (the embedded default, a file under the state directory) stands in for `bigquery`
+(google-cloud-bigquery). Both store listings with the same schema, load them from a normalized
+Parquet file (so nothing is dropped on the way in: validation judges rows later), and stream a
+time window `[start, end)` on `created_at` as Arrow record batches, with the bounds passed as
+query parameters, never formatted into the SQL.
 """
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-import duckdb
 import pyarrow as pa
 
 LISTING_SCHEMA = pa.schema(
@@ -26,73 +28,93 @@ LISTING_SCHEMA = pa.schema(
         ("created_at", pa.timestamp("us")),
     ]
 )
-_DUCKDB_TYPES = {
-    pa.int64(): "BIGINT",
-    pa.string(): "VARCHAR",
-    pa.float64(): "DOUBLE",
-    pa.timestamp("us"): "TIMESTAMP",
-}
+WINDOW_COLUMNS = ("train_id", "created_at")
 BATCH_ROWS = 65_536
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 
 
-class DuckDBWarehouse:
-    """Listings in a table of a local DuckDB database file."""
+class WarehouseError(Exception):
+    """A warehouse problem a person must fix (settings, credentials, a missing table); the
+    message is one line that says what to set. Retrying does not help."""
 
-    def __init__(self, path: Path, table: str) -> None:
-        if not table.isidentifier():
-            raise ValueError(f"invalid warehouse table name: {table!r}")
-        self.path, self.table = Path(path), table
-        self._quoted = f'"{table}"'
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(self.path))
+class Warehouse(Protocol):
+    """What the pipeline needs from a listings warehouse."""
 
-    def _create_table(self, con: duckdb.DuckDBPyConnection) -> None:
-        columns = ", ".join(f"{f.name} {_DUCKDB_TYPES[f.type]}" for f in LISTING_SCHEMA)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {self._quoted} ({columns})")
+    def describe(self) -> str:
+        """Where the listings live, e.g. `duckdb:/path/warehouse.duckdb#listings`."""
+        ...
 
-    def write_listings(self, listings: pa.Table, replace: bool = False) -> int:
-        """Append (or, with `replace`, swap in) `listings`; returns the rows written."""
-        listings = listings.select(LISTING_SCHEMA.names).cast(LISTING_SCHEMA)
-        with self._connect() as con:
-            self._create_table(con)
-            if replace:
-                con.execute(f"DELETE FROM {self._quoted}")
-            con.register("incoming", listings)
-            con.execute(f"INSERT INTO {self._quoted} SELECT * FROM incoming")
-        return listings.num_rows
+    def load_parquet(self, path: Path, replace: bool = False) -> int:
+        """Append (or replace the table with) a Parquet file of LISTING_SCHEMA; rows loaded."""
+        ...
 
     def count_rows(self) -> int:
-        """Rows in the listings table (0 when the warehouse or table does not exist yet)."""
-        if not self.path.exists():
-            return 0
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            found = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE lower(table_name) = lower(?)",
-                [self.table],
-            ).fetchone()
-            if not found or not found[0]:
-                return 0
-            row = con.execute(f"SELECT count(*) FROM {self._quoted}").fetchone()
-        return int(row[0]) if row else 0
+        """Rows in the listings table; 0 when it does not exist yet."""
+        ...
+
+    def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
+        """The SQL that reads the window and its parameters, as recorded with a snapshot."""
+        ...
 
     def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
-        """Stream the listings with `start <= created_at < end`, ordered by `train_id`."""
-        if not self.path.exists():
-            raise FileNotFoundError(
-                f"no warehouse at {self.path}: load listings first (price-alchemy demo-data)"
-            )
-        columns = ", ".join(LISTING_SCHEMA.names)
-        sql = (
-            f"SELECT {columns} FROM {self._quoted} "
-            "WHERE created_at >= ? AND created_at < ? ORDER BY train_id"
+        """Stream every column of the listings with `start <= created_at < end`; at least one
+        batch (empty for an empty window), so the columns are always known."""
+        ...
+
+
+class WarehouseUnavailable(WarehouseError):
+    """The warehouse could not be reached or answered with a server error: worth a retry."""
+
+
+def with_schema_batch(
+    batches: Iterator[pa.RecordBatch], schema: pa.Schema
+) -> Iterator[pa.RecordBatch]:
+    """`batches`, or one empty batch of `schema` when there are none."""
+    empty = True
+    for batch in batches:
+        empty = False
+        yield batch
+    if empty:
+        yield pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def check_identifier(value: str, what: str) -> str:
+    """`value` if it is a plain SQL identifier, else a WarehouseError naming the setting."""
+    if not IDENTIFIER.match(value):
+        raise WarehouseError(f"invalid {what} {value!r}: use letters, digits and underscores")
+    return value
+
+
+def check_window_columns(columns: list[str], table: str) -> None:
+    """A table without the columns a window needs cannot be extracted."""
+    missing = [c for c in WINDOW_COLUMNS if c not in columns]
+    if missing:
+        raise WarehouseError(
+            f"table {table} has no column {', '.join(missing)} (columns: {', '.join(columns)})"
         )
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            reader = con.sql(sql, params=[start, end]).to_arrow_reader(BATCH_ROWS)
-            yield from reader
 
 
-def open_warehouse(settings) -> DuckDBWarehouse:
-    """The warehouse the settings point at."""
+def check_load_schema(existing: dict[str, str], expected: dict[str, str], table: str) -> None:
+    """Loading into a table whose columns differ from the listings schema is refused."""
+    wrong = {
+        name: (existing.get(name), kind)
+        for name, kind in expected.items()
+        if existing.get(name) != kind
+    }
+    if wrong:
+        detail = ", ".join(
+            f"{n}: {have or 'missing'} (expected {want})" for n, (have, want) in wrong.items()
+        )
+        raise WarehouseError(f"table {table} does not match the listings schema: {detail}")
+
+
+def open_warehouse(settings) -> Warehouse:
+    """The warehouse backend the settings choose."""
+    if settings.warehouse == "bigquery":
+        from price_alchemy.warehouse_bigquery import BigQueryWarehouse
+
+        return BigQueryWarehouse.from_settings(settings)
+    from price_alchemy.warehouse_duckdb import DuckDBWarehouse
+
     return DuckDBWarehouse(settings.warehouse_path, settings.warehouse_table)

@@ -14,6 +14,7 @@ import pytest
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="pa-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ["MLFLOW_ENABLE_TELEMETRY"] = "false"
+os.environ["NO_GCE_CHECK"] = "true"  # google-auth must never probe the GCE metadata address
 
 from price_alchemy.settings import Settings, get_settings  # noqa: E402
 
@@ -28,6 +29,14 @@ model:
   num_leaves: 31
 """
 WINDOW = (datetime(2025, 1, 1), datetime(2026, 1, 1))
+
+
+def put_listings(warehouse, listings, replace: bool = False) -> int:
+    """Load an Arrow table of listings into `warehouse` the way demo-data does."""
+    from price_alchemy.load import load_table
+
+    with tempfile.TemporaryDirectory() as work_dir:
+        return load_table(warehouse, listings, Path(work_dir), replace)
 
 
 @pytest.fixture
@@ -55,7 +64,7 @@ def loaded_settings(settings: Settings, small_listings) -> Settings:
     """Settings whose warehouse holds `small_listings`."""
     from price_alchemy.warehouse import open_warehouse
 
-    open_warehouse(settings).write_listings(small_listings)
+    put_listings(open_warehouse(settings), small_listings)
     return settings
 
 
@@ -65,7 +74,7 @@ def train_champion(settings: Settings) -> dict:
 
     snapshot = stages.run_extract(*WINDOW, settings=settings)
     validation = stages.run_validate(snapshot["uri"], settings=settings)
-    run_id = stages.run_train(validation["clean_uri"], snapshot, settings=settings)
+    run_id = stages.run_train(validation, snapshot, settings=settings)
     metrics = stages.run_evaluate(run_id, validation["clean_uri"], settings=settings)
     registration = stages.run_register(run_id, validation["clean_uri"], settings=settings)
     return dict(
@@ -91,6 +100,6 @@ def champion_settings(tmp_path_factory, small_listings) -> Settings:
     root = tmp_path_factory.mktemp("champion")
     (root / "params.yaml").write_text(SMALL_PARAMS)
     settings = Settings(home=root / "home", params_file=root / "params.yaml")
-    open_warehouse(settings).write_listings(small_listings)
+    put_listings(open_warehouse(settings), small_listings)
     train_champion(settings)
     return settings

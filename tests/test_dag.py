@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from price_alchemy.validate import ValidationFailed
+from price_alchemy.warehouse import WarehouseError, WarehouseUnavailable
+
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 HEAVY = ("mlflow", "lightgbm", "sklearn", "pandas", "duckdb", "price_alchemy.stages")
 
@@ -52,8 +55,38 @@ def test_structure(dagbag):
     assert dag.doc_md and "champion" in dag.doc_md
 
 
-def test_validate_is_not_retried_but_others_are(dagbag):
+def test_every_task_retries_with_exponential_backoff(dagbag):
     dag = dagbag.dags["price_alchemy_training"]
-    retries = {task.task_id: task.retries for task in dag.tasks}
-    assert retries["validate"] == 0
-    assert all(retries[t] >= 1 for t in ("extract", "train", "evaluate", "register"))
+    for task in dag.tasks:
+        assert task.retries >= 2 and task.retry_exponential_backoff, task.task_id
+
+
+@pytest.fixture(scope="module")
+def dag_module():
+    import runpy
+
+    return runpy.run_path(str(DAGS / "price_alchemy_training.py"))
+
+
+def _raise(error):
+    raise error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        WarehouseError("no Google credentials found: set GOOGLE_APPLICATION_CREDENTIALS"),
+        ValidationFailed("missing columns: price"),
+    ],
+)
+def test_errors_a_person_must_fix_fail_without_retry(dag_module, error):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match=str(error).split(":")[0]):
+        dag_module["_fail_fast"](_raise, error)
+
+
+def test_unreachable_warehouse_is_retried(dag_module):
+    with pytest.raises(WarehouseUnavailable):
+        dag_module["_fail_fast"](_raise, WarehouseUnavailable("BigQuery unreachable"))
+    assert dag_module["_fail_fast"](lambda x: x + 1, 1) == 2

@@ -1,6 +1,7 @@
 """Tests for price_alchemy.extract: window snapshots, their hashes and trailing windows."""
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,10 +10,11 @@ import pendulum
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import WINDOW
+from conftest import WINDOW, put_listings
 
 from price_alchemy.extract import extract_window, trailing_window, window_key
-from price_alchemy.warehouse import LISTING_SCHEMA, DuckDBWarehouse, open_warehouse
+from price_alchemy.warehouse import LISTING_SCHEMA, open_warehouse
+from price_alchemy.warehouse_duckdb import DuckDBWarehouse
 
 START, END = datetime(2025, 3, 1), datetime(2025, 3, 8)
 
@@ -46,7 +48,7 @@ def warehouse(tmp_path: Path) -> DuckDBWarehouse:
         END,
     ]
     warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb", "listings")
-    warehouse.write_listings(listings(created))
+    put_listings(warehouse, listings(created))
     return warehouse
 
 
@@ -78,7 +80,7 @@ def test_rerun_overwrites_same_path_with_same_sha(
     second = extract_window(warehouse, START, END, tmp_path / "snapshots")
     assert second == first
     folder = Path(first.uri).parent
-    assert sorted(p.name for p in folder.iterdir()) == ["listings.parquet"]
+    assert sorted(p.name for p in folder.iterdir()) == ["listings.parquet", "snapshot.json"]
     assert not list((tmp_path / "snapshots").rglob("*.partial"))
 
 
@@ -96,7 +98,7 @@ def test_rerun_picks_up_new_rows_in_the_window(warehouse: DuckDBWarehouse, tmp_p
     late = listings([START + timedelta(days=1)]).set_column(
         0, "train_id", pa.array([99], pa.int64())
     )
-    warehouse.write_listings(late)
+    put_listings(warehouse, late)
     again = extract_window(warehouse, START, END, tmp_path / "snapshots")
     assert again.uri == first.uri
     assert again.rows == 4 and again.sha256 != first.sha256
@@ -165,3 +167,14 @@ def test_trailing_window_converts_zoneinfo_to_naive_utc() -> None:
 def test_trailing_window_utc_aware() -> None:
     start, stop = trailing_window(datetime(2025, 3, 8, tzinfo=UTC), 7)
     assert (start, stop) == (START, END)
+
+
+def test_snapshot_records_query_parameters_and_warehouse(tmp_path: Path) -> None:
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", "listings")
+    put_listings(warehouse, listings([datetime(2025, 3, 1)]))
+    snapshot = extract_window(warehouse, *WINDOW, tmp_path / "snaps")
+    recorded = json.loads(Path(snapshot.uri).with_name("snapshot.json").read_text())
+    assert recorded == snapshot.to_dict()
+    assert "$start" in recorded["query"] and "2025-01-01" not in recorded["query"]
+    assert recorded["parameters"] == {"start": "2025-01-01T00:00:00", "end": "2026-01-01T00:00:00"}
+    assert recorded["warehouse"] == f"duckdb:{tmp_path / 'w.duckdb'}#listings"

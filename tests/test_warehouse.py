@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import put_listings
 
-from price_alchemy.warehouse import LISTING_SCHEMA, DuckDBWarehouse, open_warehouse
+from price_alchemy.warehouse import LISTING_SCHEMA, WarehouseError, open_warehouse
+from price_alchemy.warehouse_duckdb import DuckDBWarehouse
 
 T0 = datetime(2025, 3, 1)
 
@@ -39,29 +41,29 @@ def warehouse(tmp_path: Path) -> DuckDBWarehouse:
 
 
 def test_write_then_count(warehouse: DuckDBWarehouse) -> None:
-    assert warehouse.write_listings(listings(range(5))) == 5
+    assert put_listings(warehouse, listings(range(5))) == 5
     assert warehouse.path.exists()
     assert warehouse.count_rows() == 5
 
 
 def test_append_adds_rows(warehouse: DuckDBWarehouse) -> None:
-    warehouse.write_listings(listings(range(3)))
-    warehouse.write_listings(listings(range(3, 7)))
+    put_listings(warehouse, listings(range(3)))
+    put_listings(warehouse, listings(range(3, 7)))
     assert warehouse.count_rows() == 7
     ids = read_all(warehouse, T0, T0 + timedelta(days=1)).column("train_id").to_pylist()
     assert ids == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_replace_swaps_contents(warehouse: DuckDBWarehouse) -> None:
-    warehouse.write_listings(listings(range(5)))
-    assert warehouse.write_listings(listings([100, 101]), replace=True) == 2
+    put_listings(warehouse, listings(range(5)))
+    assert put_listings(warehouse, listings([100, 101]), replace=True) == 2
     assert warehouse.count_rows() == 2
     ids = read_all(warehouse, T0, T0 + timedelta(days=1)).column("train_id").to_pylist()
     assert ids == [100, 101]
 
 
 def test_replace_on_a_new_warehouse(warehouse: DuckDBWarehouse) -> None:
-    warehouse.write_listings(listings(range(4)), replace=True)
+    put_listings(warehouse, listings(range(4)), replace=True)
     assert warehouse.count_rows() == 4
 
 
@@ -70,7 +72,7 @@ def test_write_selects_and_casts_columns(warehouse: DuckDBWarehouse) -> None:
     shuffled = table.select(list(reversed(table.column_names))).append_column(
         "extra", pa.array(["a", "b", "c"])
     )
-    warehouse.write_listings(shuffled)
+    put_listings(warehouse, shuffled)
     assert read_all(warehouse, T0, T0 + timedelta(days=1)).equals(table)
 
 
@@ -78,7 +80,7 @@ def test_read_window_boundaries(warehouse: DuckDBWarehouse) -> None:
     start, end = datetime(2025, 3, 1), datetime(2025, 3, 2)
     one_us = timedelta(microseconds=1)
     created = [start - one_us, start, start + timedelta(hours=12), end - one_us, end]
-    warehouse.write_listings(listings(range(5), created=created))
+    put_listings(warehouse, listings(range(5), created=created))
     window = read_all(warehouse, start, end)
     assert window.column("train_id").to_pylist() == [1, 2, 3]
     assert window.column("created_at").to_pylist() == created[1:4]
@@ -86,13 +88,13 @@ def test_read_window_boundaries(warehouse: DuckDBWarehouse) -> None:
 
 
 def test_read_window_orders_by_train_id(warehouse: DuckDBWarehouse) -> None:
-    warehouse.write_listings(listings([9, 3, 7, 1]))
+    put_listings(warehouse, listings([9, 3, 7, 1]))
     window = read_all(warehouse, T0, T0 + timedelta(days=1))
     assert window.column("train_id").to_pylist() == [1, 3, 7, 9]
 
 
 def test_empty_window_yields_no_rows(warehouse: DuckDBWarehouse) -> None:
-    warehouse.write_listings(listings(range(3)))
+    put_listings(warehouse, listings(range(3)))
     later = T0 + timedelta(days=30)
     assert sum(b.num_rows for b in warehouse.read_window(later, later + timedelta(days=1))) == 0
     assert sum(b.num_rows for b in warehouse.read_window(T0, T0)) == 0
@@ -100,12 +102,12 @@ def test_empty_window_yields_no_rows(warehouse: DuckDBWarehouse) -> None:
 
 def test_read_window_round_trips_values(warehouse: DuckDBWarehouse) -> None:
     table = listings(range(6))
-    warehouse.write_listings(table)
+    put_listings(warehouse, table)
     assert read_all(warehouse, T0, T0 + timedelta(days=1)).equals(table)
 
 
 def test_missing_warehouse_read_raises_helpful_error(warehouse: DuckDBWarehouse) -> None:
-    with pytest.raises(FileNotFoundError) as raised:
+    with pytest.raises(WarehouseError) as raised:
         list(warehouse.read_window(T0, T0 + timedelta(days=1)))
     message = str(raised.value)
     assert str(warehouse.path) in message
@@ -120,20 +122,20 @@ def test_count_rows_is_zero_for_missing_file(warehouse: DuckDBWarehouse) -> None
 
 
 def test_count_rows_is_zero_for_missing_table(warehouse: DuckDBWarehouse) -> None:
-    warehouse.write_listings(listings(range(3)))
+    put_listings(warehouse, listings(range(3)))
     assert DuckDBWarehouse(warehouse.path, "other_table").count_rows() == 0
 
 
 def test_tables_are_independent(warehouse: DuckDBWarehouse) -> None:
     other = DuckDBWarehouse(warehouse.path, "other_table")
-    warehouse.write_listings(listings(range(3)))
-    other.write_listings(listings(range(2)))
+    put_listings(warehouse, listings(range(3)))
+    put_listings(other, listings(range(2)))
     assert (warehouse.count_rows(), other.count_rows()) == (3, 2)
 
 
 @pytest.mark.parametrize("table", ["x; drop table y", "1abc", "my-table", "a b", ""])
 def test_invalid_table_name_raises(tmp_path: Path, table: str) -> None:
-    with pytest.raises(ValueError, match="invalid warehouse table name"):
+    with pytest.raises(WarehouseError, match="invalid warehouse table"):
         DuckDBWarehouse(tmp_path / "w.duckdb", table)
 
 
@@ -145,7 +147,7 @@ def test_text_with_quotes_round_trips(warehouse: DuckDBWarehouse) -> None:
         item_description=['it\'s "great"', "'single'"],
         brand_name=["Levi's", None],
     )
-    warehouse.write_listings(table)
+    put_listings(warehouse, table)
     window = read_all(warehouse, T0, T0 + timedelta(days=1))
     assert window.column("name").to_pylist() == [tricky, "plain"]
     assert window.column("item_description").to_pylist() == ['it\'s "great"', "'single'"]
@@ -166,7 +168,7 @@ def test_loaded_settings_hold_small_listings(loaded_settings, small_listings) ->
 def test_reserved_word_table_name_is_usable_or_rejected(tmp_path: Path) -> None:
     try:
         warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", "order")
-    except ValueError:
+    except WarehouseError:
         return  # rejecting the name up front would be fine too
-    warehouse.write_listings(listings(range(2)))
+    put_listings(warehouse, listings(range(2)))
     assert warehouse.count_rows() == 2

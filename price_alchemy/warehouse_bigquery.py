@@ -1,0 +1,151 @@
+"""The BigQuery warehouse: listings in `project.dataset.table`, read with google-cloud-bigquery.
+
+Windows are read with TIMESTAMP query parameters and streamed page by page as Arrow batches
+(through the BigQuery Storage API on real BigQuery when enabled, REST pages otherwise), so
+memory stays bounded whatever the table size. Loads go through a Parquet load job. Google errors
+become one-line `WarehouseError`s (what to set) or `WarehouseUnavailable` (worth a retry).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+from google.api_core import exceptions as google_errors
+from google.cloud import bigquery
+
+from price_alchemy.warehouse import (
+    BATCH_ROWS,
+    LISTING_SCHEMA,
+    WarehouseError,
+    WarehouseUnavailable,
+    check_load_schema,
+    check_window_columns,
+    with_schema_batch,
+)
+
+_TYPES = {
+    pa.int64(): "INTEGER",
+    pa.string(): "STRING",
+    pa.float64(): "FLOAT",
+    pa.timestamp("us"): "TIMESTAMP",
+}
+_EXPECTED = {field.name: _TYPES[field.type] for field in LISTING_SCHEMA}
+_TRANSIENT = (
+    google_errors.ServiceUnavailable,
+    google_errors.InternalServerError,
+    google_errors.TooManyRequests,
+    google_errors.BadGateway,
+    google_errors.GatewayTimeout,
+    google_errors.RetryError,
+    ConnectionError,
+)
+
+
+class BigQueryWarehouse:
+    """Listings in the BigQuery table `project.dataset.table`."""
+
+    def __init__(
+        self, client: bigquery.Client, dataset: str, table: str, location: str = "US"
+    ) -> None:
+        self.client, self.location = client, location
+        self.dataset_id = f"{client.project}.{dataset}"
+        self.table_id = f"{self.dataset_id}.{table}"
+
+    @classmethod
+    def from_settings(cls, settings) -> "BigQueryWarehouse":
+        from price_alchemy.credentials import bigquery_client
+
+        return cls(
+            bigquery_client(settings),
+            settings.bigquery_dataset,
+            settings.warehouse_table,
+            settings.bigquery_location,
+        )
+
+    def describe(self) -> str:
+        return f"bigquery:{self.table_id}"
+
+    @contextmanager
+    def _errors(self, doing: str):
+        """Google's exceptions as one-line warehouse errors."""
+        try:
+            yield
+        except google_errors.NotFound as error:
+            raise WarehouseError(
+                f"{doing}: {self.table_id} not found; load listings first"
+                " (price-alchemy warehouse load FILE) or set PRICE_ALCHEMY_BIGQUERY_DATASET /"
+                " PRICE_ALCHEMY_WAREHOUSE_TABLE"
+            ) from error
+        except (google_errors.Forbidden, google_errors.Unauthorized) as error:
+            raise WarehouseError(
+                f"{doing}: the credentials in use may not access {self.table_id}"
+                f" ({error.code}); grant them BigQuery access or use other credentials"
+            ) from error
+        except _TRANSIENT as error:
+            raise WarehouseUnavailable(
+                f"{doing}: BigQuery unreachable or failing ({type(error).__name__}); check"
+                " the network or PRICE_ALCHEMY_BIGQUERY_ENDPOINT; retry later"
+            ) from error
+
+    def _columns(self) -> dict[str, str] | None:
+        try:
+            table = self.client.get_table(self.table_id)
+        except google_errors.NotFound:
+            return None
+        return {field.name: field.field_type for field in table.schema}
+
+    def _create_table(self) -> None:
+        dataset = bigquery.Dataset(self.dataset_id)
+        dataset.location = self.location
+        self.client.create_dataset(dataset, exists_ok=True)
+        schema = [bigquery.SchemaField(name, kind) for name, kind in _EXPECTED.items()]
+        self.client.create_table(bigquery.Table(self.table_id, schema=schema), exists_ok=True)
+
+    def load_parquet(self, path: Path, replace: bool = False) -> int:
+        with self._errors("loading listings"):
+            existing = self._columns()
+            if existing is None:
+                self._create_table()
+            else:
+                check_load_schema(existing, _EXPECTED, self.describe())
+            disposition = "WRITE_TRUNCATE" if replace else "WRITE_APPEND"
+            config = bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.PARQUET, write_disposition=disposition
+            )
+            with open(path, "rb") as handle:
+                job = self.client.load_table_from_file(handle, self.table_id, job_config=config)
+            job.result()
+            return int(job.output_rows or 0)
+
+    def count_rows(self) -> int:
+        with self._errors("counting listings"):
+            if self._columns() is None:
+                return 0
+            rows = self.client.query_and_wait(f"SELECT COUNT(*) AS n FROM `{self.table_id}`")
+            return int(next(iter(rows))["n"])
+
+    def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
+        sql = (
+            f"SELECT * FROM `{self.table_id}` WHERE created_at >= @start AND created_at < @end"
+            " ORDER BY train_id"
+        )
+        return sql, {"start": start.isoformat(), "end": end.isoformat()}
+
+    def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
+        sql, _ = self.window_query(start, end)
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter("start", "TIMESTAMP", start),
+                bigquery.ScalarQueryParameter("end", "TIMESTAMP", end),
+            ]
+        )
+        with self._errors("reading the listings window"):
+            columns = self._columns()
+            if columns is None:
+                raise google_errors.NotFound(self.table_id)
+            check_window_columns(list(columns), self.describe())
+            rows = self.client.query(sql, job_config=config).result(page_size=BATCH_ROWS)
+            schema = pa.schema([f for f in LISTING_SCHEMA if f.name in columns])
+            yield from with_schema_batch(rows.to_arrow_iterable(), schema)
