@@ -1,6 +1,10 @@
-"""Tests for price_alchemy.demo_data: schema, determinism, time window and the realism spec."""
+"""Tests for price_alchemy.demo_data and its world (price_alchemy.demo_world and
+demo_world.yaml): schema, determinism, pinned output, time window and the realism spec."""
 
+import hashlib
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -8,7 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from price_alchemy.demo_data import DEMO_COLUMNS, generate_listings
+from price_alchemy import demo_world
+from price_alchemy.demo_data import DEMO_COLUMNS, WORLD_SEED, generate_listings
 
 END = datetime(2024, 6, 1)
 EXPECTED_TYPES = {
@@ -81,6 +86,45 @@ def test_deterministic(small: pa.Table) -> None:
     assert not other.equals(small)
     assert not other.column("name").equals(small.column("name"))
     assert not np.array_equal(other.column("price").to_numpy(), small.column("price").to_numpy())
+
+
+def test_output_is_pinned() -> None:
+    """The world (WORLD_SEED, demo_world.yaml) and the row draws are fixed: any change to a
+    table's entries or order, or to the drawing code, changes this hash. Update it only when the
+    synthetic data is meant to change."""
+    assert WORLD_SEED == 20_171_121
+    table = generate_listings(5_000, seed=0, end=datetime(2025, 6, 1))
+    digest = hashlib.sha256(table.to_pandas().to_csv().encode()).hexdigest()
+    assert digest == "ce19b8facef8778fc9999ea11bd6dc0b5e28a438cd82f93b6fdea0632b81596a"
+
+
+def test_world_is_built_on_first_use_only() -> None:
+    script = (
+        "import price_alchemy.demo_data as d, price_alchemy.demo_world as w\n"
+        "before = w._tables.cache_info().currsize, w.load_world.cache_info().currsize\n"
+        "d.generate_listings(3); d.generate_listings(3)\n"
+        "print(*before, w._tables.cache_info().misses, w.load_world.cache_info().misses)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["0", "0", "1", "1"]  # nothing at import, then built once
+
+
+def test_world_tables_refer_to_each_other() -> None:
+    tables = demo_world._tables()
+    tops, kinds = {t[0] for t in tables["tops"]}, tables["kinds"]
+    assert abs(sum(t[2] for t in tables["tops"]) - 1.0) < 1e-9
+    for top, _mid, _leaf, kind, base, weight, nouns in tables["leaves"]:
+        assert top in tops and kind in kinds and base > 0 and weight > 0 and nouns
+    for kind in kinds.values():
+        assert kind["size"] is None or kind["size"] in tables["sizes"]
+        assert kind["material"] is None or kind["material"] in tables["materials"]
+        assert kind["new"] in tables["tokens"]["new"]
+    assert list(tables["fillers"]) == list(kinds)
+    for _name, tier, homes, makes in tables["real_brands"]:
+        assert tier in demo_world.TIERS and set(homes) <= tops and set(makes) <= set(kinds)
+    names = {b[0] for b in tables["real_brands"]}
+    assert set(tables["popular_brands"]) <= names
+    assert len(tables["condition_phrases"]) == 5 and len(tables["shipping_sentences"]) == 2
 
 
 def test_created_at_window_sorted_and_weekly(small: pa.Table) -> None:
