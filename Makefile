@@ -9,7 +9,7 @@ DEMO_ROWS ?= 200000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install demo train serve status mlflow-ui airflow-ui test lint lock clean
+.PHONY: help install bqemulator demo train serve status mlflow-ui airflow-ui test lint lock lock-bqemulator clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed  ## create .venv with the pinned requirements
+
+bqemulator: install  ## create .venv-bqemulator, the BigQuery emulator's own venv (tests use it)
+	PYTHON=$(PYTHON) UV=$(BIN)/uv bash scripts/install_bqemulator.sh
 
 demo: install  ## demo data, one training DAG run through Airflow, then serve the API
 	$(BIN)/price-alchemy demo-data --rows $(DEMO_ROWS)
@@ -58,11 +61,15 @@ lint: install  ## ruff on the package, DAGs, tests and benchmarks
 	$(BIN)/ruff check price_alchemy dags tests benchmarks
 	$(BIN)/ruff check --select AIR dags
 
-test: install lint  ## lint, then the whole pytest suite
+test: install bqemulator lint  ## lint, then the whole pytest suite
 	$(BIN)/python -m pytest
 
 lock:  ## recompile requirements.txt from requirements.in
 	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11
+
+lock-bqemulator:  ## recompile requirements-bqemulator.txt
+	printf 'bqemulator==1.4.0\nnumpy\n' | $(BIN)/uv pip compile - -o requirements-bqemulator.txt \
+		--python-version 3.11 --custom-compile-command "make lock-bqemulator"
 
 clean:  ## remove the state directory (data, models, runs); keeps .venv
 	rm -rf "$(PRICE_ALCHEMY_HOME)"

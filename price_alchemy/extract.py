@@ -63,7 +63,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _conform(batch: pa.RecordBatch) -> pa.RecordBatch:
+def conform_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Known columns in their listing types where they cast (e.g. UTC timestamps to naive)."""
     types = {f.name: f.type for f in LISTING_SCHEMA}
     arrays = []
@@ -81,7 +81,7 @@ def _write_batches(batches, path: Path) -> int:
     partial = path.with_suffix(".parquet.partial")
     rows, writer = 0, None
     try:
-        for batch in map(_conform, batches):
+        for batch in map(conform_batch, batches):
             writer = writer or pq.ParquetWriter(partial, batch.schema)
             writer.write_batch(batch)
             rows += batch.num_rows

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         None, description="API endpoint override (a BigQuery emulator); anonymous credentials."
     )
     gcp_conn_id: str = Field("google_cloud_default", description="Airflow connection id.")
+    bigquery_retry_seconds: float = Field(
+        120.0, gt=0, description="How long one BigQuery call retries transient errors."
+    )
     mlflow_tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; default: a sqlite store under the home."
     )

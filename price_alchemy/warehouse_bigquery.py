@@ -1,9 +1,10 @@
 """The BigQuery warehouse: listings in `project.dataset.table`, read with google-cloud-bigquery.
 
-Windows are read with TIMESTAMP query parameters and streamed page by page as Arrow batches
-(through the BigQuery Storage API on real BigQuery when enabled, REST pages otherwise), so
-memory stays bounded whatever the table size. Loads go through a Parquet load job. Google errors
-become one-line `WarehouseError`s (what to set) or `WarehouseUnavailable` (worth a retry).
+Windows are read with TIMESTAMP query parameters and streamed page by page (REST pages as Arrow
+batches), so memory stays bounded whatever the table size. Loads go through one Parquet load
+job. Every call retries transient failures for at most `retry_seconds` (the client's default is
+ten minutes). Google errors become one-line `WarehouseError`s that say what to set, or
+`WarehouseUnavailable` when a retry may help.
 """
 
 from collections.abc import Iterator
@@ -12,14 +13,17 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import requests
 from google.api_core import exceptions as google_errors
 from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_RETRY
 
 from price_alchemy.warehouse import (
     BATCH_ROWS,
     LISTING_SCHEMA,
     WarehouseError,
     WarehouseUnavailable,
+    check_identifier,
     check_load_schema,
     check_window_columns,
     with_schema_batch,
@@ -39,7 +43,8 @@ _TRANSIENT = (
     google_errors.BadGateway,
     google_errors.GatewayTimeout,
     google_errors.RetryError,
-    ConnectionError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
 )
 
 
@@ -47,9 +52,17 @@ class BigQueryWarehouse:
     """Listings in the BigQuery table `project.dataset.table`."""
 
     def __init__(
-        self, client: bigquery.Client, dataset: str, table: str, location: str = "US"
+        self,
+        client: bigquery.Client,
+        dataset: str,
+        table: str,
+        location: str = "US",
+        retry_seconds: float = 120.0,
     ) -> None:
         self.client, self.location = client, location
+        self.retry = DEFAULT_RETRY.with_timeout(retry_seconds)
+        check_identifier(table, "warehouse table")
+        check_identifier(dataset, "BigQuery dataset")
         self.dataset_id = f"{client.project}.{dataset}"
         self.table_id = f"{self.dataset_id}.{table}"
 
@@ -62,6 +75,7 @@ class BigQueryWarehouse:
             settings.bigquery_dataset,
             settings.warehouse_table,
             settings.bigquery_location,
+            settings.bigquery_retry_seconds,
         )
 
     def describe(self) -> str:
@@ -91,7 +105,7 @@ class BigQueryWarehouse:
 
     def _columns(self) -> dict[str, str] | None:
         try:
-            table = self.client.get_table(self.table_id)
+            table = self.client.get_table(self.table_id, retry=self.retry)
         except google_errors.NotFound:
             return None
         return {field.name: field.field_type for field in table.schema}
@@ -99,9 +113,10 @@ class BigQueryWarehouse:
     def _create_table(self) -> None:
         dataset = bigquery.Dataset(self.dataset_id)
         dataset.location = self.location
-        self.client.create_dataset(dataset, exists_ok=True)
+        self.client.create_dataset(dataset, exists_ok=True, retry=self.retry)
         schema = [bigquery.SchemaField(name, kind) for name, kind in _EXPECTED.items()]
-        self.client.create_table(bigquery.Table(self.table_id, schema=schema), exists_ok=True)
+        table = bigquery.Table(self.table_id, schema=schema)
+        self.client.create_table(table, exists_ok=True, retry=self.retry)
 
     def load_parquet(self, path: Path, replace: bool = False) -> int:
         with self._errors("loading listings"):
@@ -116,15 +131,16 @@ class BigQueryWarehouse:
             )
             with open(path, "rb") as handle:
                 job = self.client.load_table_from_file(handle, self.table_id, job_config=config)
-            job.result()
+            job.result(retry=self.retry)
             return int(job.output_rows or 0)
 
     def count_rows(self) -> int:
         with self._errors("counting listings"):
             if self._columns() is None:
                 return 0
-            rows = self.client.query_and_wait(f"SELECT COUNT(*) AS n FROM `{self.table_id}`")
-            return int(next(iter(rows))["n"])
+            sql = f"SELECT COUNT(*) AS n FROM `{self.table_id}`"
+            job = self.client.query(sql, retry=self.retry)
+            return int(next(iter(job.result(retry=self.retry)))["n"])
 
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
         sql = (
@@ -146,6 +162,7 @@ class BigQueryWarehouse:
             if columns is None:
                 raise google_errors.NotFound(self.table_id)
             check_window_columns(list(columns), self.describe())
-            rows = self.client.query(sql, job_config=config).result(page_size=BATCH_ROWS)
+            job = self.client.query(sql, job_config=config, retry=self.retry)
+            rows = job.result(page_size=BATCH_ROWS, retry=self.retry)
             schema = pa.schema([f for f in LISTING_SCHEMA if f.name in columns])
             yield from with_schema_batch(rows.to_arrow_iterable(), schema)

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from bigquery_emulator import EmulatorNotInstalled, make_client, start_emulator
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="pa-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
@@ -103,3 +104,23 @@ def champion_settings(tmp_path_factory, small_listings) -> Settings:
     put_listings(open_warehouse(settings), small_listings)
     train_champion(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory):
+    """One BigQuery emulator process on loopback for the session, stopped by PID; fails (not
+    skips) when `make bqemulator` has not installed it."""
+    try:
+        emulator = start_emulator(log_dir=tmp_path_factory.mktemp("bqemulator"))
+    except EmulatorNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def bq_client(bigquery_emulator):
+    """The real google-cloud-bigquery client, pointed at the emulator."""
+    client = make_client(bigquery_emulator)
+    yield client
+    client.close()
