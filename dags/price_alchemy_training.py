@@ -7,8 +7,11 @@ Trains the price-suggestion model on the listings of the run's data window and r
    the warehouse (DuckDB or BigQuery, by settings) into a Parquet snapshot keyed by the window
    (a re-run overwrites it). Unreachable warehouses are retried with exponential backoff;
    missing credentials or tables fail at once with a message saying what to set.
-2. **validate**: bad rows go to `quarantine.parquet` beside the snapshot with their reasons; the
-   run fails here, naming the check, if too many rows are bad or the window is empty.
+2. **validate**: bad rows go to `quarantine.parquet` beside the snapshot with every failed check;
+   free text is cleaned (HTML, URLs, control characters, length). The run fails here, naming
+   the check and its numbers, if a column is missing, the window is empty, too many rows are
+   bad, or the data moved too far from the previous snapshot (row count, prices, unseen
+   categories or brands). `report.html` / `report.json` beside the snapshot say why.
 3. **train**: TF-IDF + one-hot features and LightGBM on log1p(price), logged to MLflow with
    the snapshot's URI, sha256, rows, window and query, and the validation report.
 4. **evaluate**: RMSLE and MAE of the model and of the rules baseline on the held-out split.

@@ -7,7 +7,7 @@ them section by section, so a user changes one knob without copying the rest.
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULTS_FILE = Path(__file__).with_name("params.yaml")
 
@@ -23,8 +23,28 @@ class ExtractParams(_Section):
 
 
 class ValidationParams(_Section):
+    """Row rules, text cleaning and batch checks of the validate stage (see params.yaml)."""
+
     max_bad_share: float = Field(ge=0, le=1)
     price_cap: float = Field(gt=0)
+    name_max_chars: int = Field(default=500, ge=1)
+    description_max_chars: int = Field(default=5000, ge=1)
+    min_row_ratio: float = Field(default=0.5, ge=0)
+    max_row_ratio: float = Field(default=2.0, gt=0)
+    max_median_log_price_shift: float = Field(default=0.3, gt=0)
+    max_price_ks: float = Field(default=0.2, gt=0, le=1)
+    max_unseen_category_share: float = Field(default=0.25, ge=0, le=1)
+    max_unseen_brand_share: float = Field(default=0.35, ge=0, le=1)
+    profile_top_n: int = Field(default=20, ge=1)
+    report_sample_rows: int = Field(default=20, ge=0)
+
+    @model_validator(mode="after")
+    def _ratio_bounds_ordered(self) -> "ValidationParams":
+        if self.min_row_ratio > self.max_row_ratio:
+            raise ValueError(
+                f"min_row_ratio {self.min_row_ratio} is above max_row_ratio {self.max_row_ratio}"
+            )
+        return self
 
 
 class SplitParams(_Section):

@@ -18,6 +18,7 @@ from price_alchemy.load import load_file
 from price_alchemy.params import Params, load_params
 from price_alchemy.registry import register_model
 from price_alchemy.settings import Settings, get_settings
+from price_alchemy.snapshot_profile import find_previous_profile
 from price_alchemy.tracking import (
     ensure_experiment,
     flatten_params,
@@ -62,9 +63,11 @@ def run_extract(start: datetime, end: datetime, settings: Settings | None = None
 
 
 def run_validate(snapshot_uri: str, settings: Settings | None = None) -> dict:
-    """Validate a snapshot; returns the clean and quarantine URIs and the row counts."""
+    """Validate a snapshot against its rules and the previous snapshot's profile; returns the
+    clean, quarantine and report URIs, the row counts and each check's result."""
     settings = settings or get_settings()
-    return validate_snapshot(snapshot_uri, _params(settings).validation).to_dict()
+    previous = find_previous_profile(settings.snapshots_dir, snapshot_uri)
+    return validate_snapshot(snapshot_uri, _params(settings).validation, previous).to_dict()
 
 
 def _log_validation(validation: dict) -> None:

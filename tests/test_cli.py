@@ -1,6 +1,7 @@
 """The `price-alchemy` command line, run in-process with Typer's runner."""
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -15,10 +16,10 @@ runner = CliRunner()
 def _all_rows(settings):
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.sql("SELECT * FROM listings ORDER BY train_id").to_arrow_table()
-COMMANDS = ["demo-data", "status", "serve", "airflow-ui"]
+COMMANDS = ["demo-data", "status", "serve", "airflow-ui", "extract", "validate", "warehouse"]
 
 
-@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS], ["warehouse", "load"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
@@ -70,3 +71,45 @@ def test_status_reports_the_champion(trained_settings):
     assert report["champion"]["rmsle"] == pytest.approx(out["metrics"]["model_rmsle"])
     text = runner.invoke(app, ["status"]).output
     assert "price-alchemy v1 RMSLE" in text
+
+
+def _write_tsv(path, small_listings, rows: int = 300) -> None:
+    frame = small_listings.slice(0, rows).to_pandas()
+    frame.loc[0, "price"] = -3.0  # one bad row travels to validation
+    frame.to_csv(path, sep="\t", index=False)
+
+
+def test_load_extract_validate_from_the_cli(settings, small_listings, tmp_path):
+    source = tmp_path / "listings.tsv"
+    _write_tsv(source, small_listings)
+    loaded = json.loads(runner.invoke(app, ["warehouse", "load", str(source), "--json"]).output)
+    assert loaded["rows"] == 300 and loaded["warehouse"].startswith("duckdb:")
+    window = ["--start", "2024-01-01", "--end", "2026-01-01", "--json"]
+    snapshot = json.loads(runner.invoke(app, ["extract", *window]).output)
+    assert snapshot["rows"] == 300 and len(snapshot["sha256"]) == 64
+    assert snapshot["parameters"]["start"] == "2024-01-01T00:00:00"
+    result = runner.invoke(app, ["validate", snapshot["uri"], "--json"])
+    assert result.exit_code == 0, result.output
+    checked = json.loads(result.output)
+    counts = (checked["rows_in"], checked["rows_passed"], checked["rows_quarantined"])
+    assert counts == (300, 299, 1)
+    assert {check["name"] for check in checked["checks"]} >= {"columns", "bad_share"}
+    assert Path(checked["report_html_uri"]).exists() and Path(checked["quarantine_uri"]).exists()
+
+
+def test_cli_errors_are_one_line_with_exit_1(settings, tmp_path):
+    cases = [
+        ["warehouse", "load", str(tmp_path / "missing.tsv")],
+        ["warehouse", "load", str(tmp_path)],
+        ["extract", "--start", "2025-01-01", "--end", "2025-02-01"],
+        ["validate", str(tmp_path / "nothing.parquet")],
+    ]
+    for args in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.startswith("error: ") and result.output.count("\n") == 1, args
+
+
+def test_extract_rejects_a_bad_date(settings):
+    result = runner.invoke(app, ["extract", "--start", "yesterday", "--end", "2025-01-01"])
+    assert result.exit_code == 2 and "--start" in result.output
