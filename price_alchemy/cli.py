@@ -29,12 +29,18 @@ def _now() -> datetime:
 
 
 def _report(result: dict, as_json: bool) -> None:
-    """Print a stage's summary as JSON or as aligned `key value` lines."""
+    """Print a stage's summary as JSON, or as aligned lines a person reads (a line per check)."""
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))
         return
     for key, value in result.items():
-        typer.echo(f"{key:<20} {value}")
+        if key == "checks":
+            for check in value:
+                typer.echo(f"check {check['name']:<19} {check['status']:<8} {check['detail']}")
+        elif isinstance(value, dict):
+            typer.echo(f"{key:<20} " + (", ".join(f"{k}: {v}" for k, v in value.items()) or "-"))
+        else:
+            typer.echo(f"{key:<20} {value}")
 
 
 def _run_stage(stage, *args):

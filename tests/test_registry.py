@@ -80,3 +80,17 @@ def test_load_champion_predicts(trained_settings):
 def test_load_champion_without_one_says_what_to_do(settings):
     with pytest.raises(LookupError, match="run the training DAG"):
         load_champion(use_tracking(settings), settings.model_name)
+
+
+def test_training_run_is_traced_to_its_exact_data(trained_settings):
+    settings, out = trained_settings
+    client = use_tracking(settings)
+    run = client.get_run(out["run_id"])
+    snapshot = out["snapshot"]
+    assert run.data.tags["snapshot.sha256"] == snapshot["sha256"]
+    assert run.data.tags["snapshot.uri"] == snapshot["uri"]
+    assert run.data.tags["snapshot.rows"] == str(snapshot["rows"])
+    assert "created_at >= $start" in run.data.tags["snapshot.query"]
+    assert run.data.metrics["validation.rows_in"] == out["validation"]["rows_in"]
+    logged = {a.path for a in client.list_artifacts(out["run_id"], "validation")}
+    assert logged == {"validation/report.json", "validation/report.html"}
