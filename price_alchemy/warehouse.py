@@ -79,6 +79,16 @@ def with_schema_batch(
         yield pa.RecordBatch.from_pylist([], schema=schema)
 
 
+def window_query(table: str, marker: str, start: datetime, end: datetime):
+    """The window SQL over `table` with `marker` before the parameter names, and the
+    parameters as recorded with a snapshot."""
+    sql = (
+        f"SELECT * FROM {table} WHERE created_at >= {marker}start AND created_at < {marker}end"
+        " ORDER BY train_id"
+    )
+    return sql, {"start": start.isoformat(), "end": end.isoformat()}
+
+
 def check_identifier(value: str, what: str) -> str:
     """`value` if it is a plain SQL identifier, else a WarehouseError naming the setting."""
     if not IDENTIFIER.match(value):

@@ -26,6 +26,7 @@ from price_alchemy.warehouse import (
     check_identifier,
     check_load_schema,
     check_window_columns,
+    window_query,
     with_schema_batch,
 )
 
@@ -143,11 +144,8 @@ class BigQueryWarehouse:
             return int(next(iter(job.result(retry=self.retry)))["n"])
 
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
-        sql = (
-            f"SELECT * FROM `{self.table_id}` WHERE created_at >= @start AND created_at < @end"
-            " ORDER BY train_id"
-        )
-        return sql, {"start": start.isoformat(), "end": end.isoformat()}
+        return window_query(f"`{self.table_id}`", "@", start, end)
+
 
     def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
         sql, _ = self.window_query(start, end)

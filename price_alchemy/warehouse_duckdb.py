@@ -14,6 +14,7 @@ from price_alchemy.warehouse import (
     check_identifier,
     check_load_schema,
     check_window_columns,
+    window_query,
     with_schema_batch,
 )
 
@@ -74,11 +75,8 @@ class DuckDBWarehouse:
             return self._count(con) if self._columns(con) else 0
 
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
-        sql = (
-            f"SELECT * FROM {self._quoted} WHERE created_at >= $start AND created_at < $end"
-            " ORDER BY train_id"
-        )
-        return sql, {"start": start.isoformat(), "end": end.isoformat()}
+        return window_query(self._quoted, "$", start, end)
+
 
     def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
         if not self.path.exists():

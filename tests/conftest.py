@@ -6,7 +6,7 @@ any test module imports it.
 
 import os
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,31 @@ model:
   num_leaves: 31
 """
 WINDOW = (datetime(2025, 1, 1), datetime(2026, 1, 1))
+
+
+T0 = datetime(2025, 3, 1)
+
+
+def tiny_listings(ids, created=None, **columns):
+    """A few listings as an Arrow table: `created` defaults to hourly from T0; any column can
+    be overridden with a list."""
+    import pyarrow as pa
+
+    from price_alchemy.warehouse import LISTING_SCHEMA
+
+    ids = list(ids)
+    data = {
+        "train_id": ids,
+        "name": [f"item {i}" for i in ids],
+        "item_condition_id": [1 + i % 5 for i in ids],
+        "category_name": ["Women/Tops & Blouses/Blouse"] * len(ids),
+        "brand_name": [None if i % 2 else "Nike" for i in ids],
+        "price": [10.25 + i for i in ids],
+        "shipping": [i % 2 for i in ids],
+        "item_description": ["fine, \"quoted\" and 'quoted'"] * len(ids),
+        "created_at": created or [T0 + timedelta(hours=i) for i in range(len(ids))],
+    }
+    return pa.table(data | columns, schema=LISTING_SCHEMA)
 
 
 def put_listings(warehouse, listings, replace: bool = False) -> int:

@@ -33,6 +33,7 @@ from bigquery_emulator import (
     make_client,
     start_emulator,
 )
+from conftest import T0, tiny_listings
 from google.api_core import exceptions as gexc
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
@@ -53,7 +54,6 @@ SCHEMA = [
     bigquery.SchemaField("created_at", "TIMESTAMP"),
 ]
 ARROW_SCHEMA = LISTING_SCHEMA
-T0 = datetime(2025, 3, 1)
 INJECTION = "x' OR '1'='1"
 
 
@@ -77,24 +77,6 @@ def listings_table(bq_client) -> bigquery.Table:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def listings(ids, created=None, names=None) -> pa.Table:
-    ids = list(ids)
-    return pa.table(
-        {
-            "train_id": ids,
-            "name": names or [f"item {i}" for i in ids],
-            "item_condition_id": [1 + i % 5 for i in ids],
-            "category_name": ["Women/Tops & Blouses/Blouse"] * len(ids),
-            "brand_name": [None if i % 2 else "Nike" for i in ids],
-            "price": [10.25 + i for i in ids],
-            "shipping": [i % 2 for i in ids],
-            "item_description": ["fine, \"quoted\" and 'quoted'"] * len(ids),
-            "created_at": created or [T0 + timedelta(hours=i) for i in range(len(ids))],
-        },
-        schema=ARROW_SCHEMA,
-    )
 
 
 def query(client, sql: str, **params) -> list[dict]:
@@ -160,19 +142,19 @@ def test_create_table_keeps_the_schema(bq_client, listings_table) -> None:
 
 
 def test_parquet_load_appends_then_truncates(bq_client, listings_table) -> None:
-    assert load_parquet(bq_client, listings_table, listings(range(4))).output_rows == 4
-    load_parquet(bq_client, listings_table, listings(range(4, 7)))
+    assert load_parquet(bq_client, listings_table, tiny_listings(range(4))).output_rows == 4
+    load_parquet(bq_client, listings_table, tiny_listings(range(4, 7)))
     assert count(bq_client, listings_table) == 7
     assert bq_client.get_table(table_id(listings_table)).num_rows == 7
 
-    load_parquet(bq_client, listings_table, listings([100, 101]), "WRITE_TRUNCATE")
+    load_parquet(bq_client, listings_table, tiny_listings([100, 101]), "WRITE_TRUNCATE")
     assert count(bq_client, listings_table) == 2
     ids = query(bq_client, f"SELECT train_id FROM `{table_id(listings_table)}` ORDER BY 1")
     assert [row["train_id"] for row in ids] == [100, 101]
 
 
 def test_loaded_values_round_trip(bq_client, listings_table) -> None:
-    source = listings(range(6), created=[T0 + timedelta(microseconds=i) for i in range(6)])
+    source = tiny_listings(range(6), created=[T0 + timedelta(microseconds=i) for i in range(6)])
     load_parquet(bq_client, listings_table, source)
     job = bq_client.query(f"SELECT * FROM `{table_id(listings_table)}` ORDER BY train_id")
     result = job.result().to_arrow(create_bqstorage_client=False)
@@ -184,7 +166,7 @@ def test_loaded_values_round_trip(bq_client, listings_table) -> None:
 
 
 def test_to_dataframe_without_bqstorage(bq_client, listings_table) -> None:
-    load_parquet(bq_client, listings_table, listings(range(3)))
+    load_parquet(bq_client, listings_table, tiny_listings(range(3)))
     frame = (
         bq_client.query(f"SELECT * FROM `{table_id(listings_table)}` ORDER BY train_id")
         .result()
@@ -202,7 +184,7 @@ def test_window_query_boundaries_are_exact(bq_client, listings_table, aware: boo
     start, end = datetime(2025, 1, 1), datetime(2025, 2, 1)
     us = timedelta(microseconds=1)
     created = [start - us, start, start + timedelta(days=3), end - us, end, end + us]
-    load_parquet(bq_client, listings_table, listings(range(6), created=created))
+    load_parquet(bq_client, listings_table, tiny_listings(range(6), created=created))
     if aware:
         start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
     rows = query(
@@ -218,25 +200,25 @@ def test_window_query_boundaries_are_exact(bq_client, listings_table, aware: boo
 
 
 def test_float_parameter(bq_client, listings_table) -> None:
-    load_parquet(bq_client, listings_table, listings(range(5)))  # prices 10.25 .. 14.25
+    load_parquet(bq_client, listings_table, tiny_listings(range(5)))  # prices 10.25 .. 14.25
     sql = f"SELECT train_id FROM `{table_id(listings_table)}` WHERE price > @p ORDER BY 1"
     assert [row["train_id"] for row in query(bq_client, sql, p=12.25)] == [3, 4]
 
 
 def test_string_parameter_with_quotes_is_only_a_value(bq_client, listings_table) -> None:
-    load_parquet(bq_client, listings_table, listings(range(5)))
+    load_parquet(bq_client, listings_table, tiny_listings(range(5)))
     sql = f"SELECT train_id FROM `{table_id(listings_table)}` WHERE name = @name"
     assert query(bq_client, sql, name=INJECTION) == []
     assert count(bq_client, listings_table) == 5
 
-    load_parquet(bq_client, listings_table, listings([9], names=[INJECTION]))
+    load_parquet(bq_client, listings_table, tiny_listings([9], name=[INJECTION]))
     assert query(bq_client, sql, name=INJECTION) == [{"train_id": 9}]
     stored = query(bq_client, f"SELECT name FROM `{table_id(listings_table)}` WHERE train_id = 9")
     assert stored == [{"name": INJECTION}]
 
 
 def test_dml_update_with_parameters(bq_client, listings_table) -> None:
-    load_parquet(bq_client, listings_table, listings(range(4)))
+    load_parquet(bq_client, listings_table, tiny_listings(range(4)))
     job = bq_client.query(
         f"UPDATE `{table_id(listings_table)}` SET price = @price WHERE train_id < @n",
         job_config=bigquery.QueryJobConfig(
@@ -279,13 +261,13 @@ STREAMS = {
 
 @pytest.mark.parametrize("api", list(STREAMS))
 def test_results_stream_page_by_page(bq_client, listings_table, api: str) -> None:
-    load_parquet(bq_client, listings_table, listings(range(25)))
+    load_parquet(bq_client, listings_table, tiny_listings(range(25)))
     sql = f"SELECT * FROM `{table_id(listings_table)}` ORDER BY train_id"
     assert STREAMS[api](bq_client, sql, listings_table) == [10, 10, 5]
 
 
 def test_arrow_pages_concatenate_to_the_whole_result(bq_client, listings_table) -> None:
-    load_parquet(bq_client, listings_table, listings(range(25)))
+    load_parquet(bq_client, listings_table, tiny_listings(range(25)))
     rows = bq_client.query(f"SELECT * FROM `{table_id(listings_table)}` ORDER BY train_id").result(
         page_size=7
     )

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from bigquery_emulator import free_port
-from conftest import put_listings
+from conftest import T0, put_listings, tiny_listings
 from google.cloud import bigquery
 
 from price_alchemy.extract import conform_batch, extract_window
@@ -25,26 +25,7 @@ from price_alchemy.warehouse import (
 from price_alchemy.warehouse_bigquery import BigQueryWarehouse
 from price_alchemy.warehouse_duckdb import DuckDBWarehouse
 
-T0 = datetime(2025, 3, 1)
 DAY = timedelta(days=1)
-
-
-def listings(ids, created=None, **columns) -> pa.Table:
-    """A tiny listings table; `created` defaults to one hour apart from T0."""
-    ids = list(ids)
-    data = {
-        "train_id": ids,
-        "name": [f"item {i}" for i in ids],
-        "item_condition_id": [1 + i % 5 for i in ids],
-        "category_name": ["Women/Tops & Blouses/Blouse"] * len(ids),
-        "brand_name": [None if i % 2 else "Nike" for i in ids],
-        "price": [10.0 + i for i in ids],
-        "shipping": [i % 2 for i in ids],
-        "item_description": ["fine"] * len(ids),
-        "created_at": created or [T0 + timedelta(hours=i) for i in range(len(ids))],
-    }
-    data.update(columns)
-    return pa.table(data, schema=LISTING_SCHEMA)
 
 
 def read_all(warehouse, start: datetime, end: datetime) -> pa.Table:
@@ -66,26 +47,26 @@ def warehouse(request, tmp_path: Path):
 
 def test_load_then_count(warehouse) -> None:
     assert warehouse.count_rows() == 0
-    assert put_listings(warehouse, listings(range(5))) == 5
+    assert put_listings(warehouse, tiny_listings(range(5))) == 5
     assert warehouse.count_rows() == 5
 
 
 def test_append_adds_rows(warehouse) -> None:
-    put_listings(warehouse, listings(range(3)))
-    put_listings(warehouse, listings(range(3, 7)))
+    put_listings(warehouse, tiny_listings(range(3)))
+    put_listings(warehouse, tiny_listings(range(3, 7)))
     ids = read_all(warehouse, T0, T0 + DAY).column("train_id").to_pylist()
     assert ids == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_replace_swaps_contents(warehouse) -> None:
-    put_listings(warehouse, listings(range(5)))
-    assert put_listings(warehouse, listings([100, 101]), replace=True) == 2
+    put_listings(warehouse, tiny_listings(range(5)))
+    assert put_listings(warehouse, tiny_listings([100, 101]), replace=True) == 2
     ids = read_all(warehouse, T0, T0 + DAY).column("train_id").to_pylist()
     assert ids == [100, 101]
 
 
 def test_load_selects_and_casts_columns(warehouse) -> None:
-    table = listings(range(3))
+    table = tiny_listings(range(3))
     shuffled = table.select(list(reversed(table.column_names))).append_column(
         "extra", pa.array(["a", "b", "c"])
     )
@@ -97,19 +78,19 @@ def test_read_window_boundaries(warehouse) -> None:
     start, end = datetime(2025, 3, 1), datetime(2025, 3, 2)
     one_us = timedelta(microseconds=1)
     created = [start - one_us, start, start + timedelta(hours=12), end - one_us, end]
-    put_listings(warehouse, listings(range(5), created=created))
+    put_listings(warehouse, tiny_listings(range(5), created=created))
     window = read_all(warehouse, start, end)
     assert window.column("train_id").to_pylist() == [1, 2, 3]
     assert window.column("created_at").to_pylist() == created[1:4]
 
 
 def test_read_window_orders_by_train_id(warehouse) -> None:
-    put_listings(warehouse, listings([9, 3, 7, 1]))
+    put_listings(warehouse, tiny_listings([9, 3, 7, 1]))
     assert read_all(warehouse, T0, T0 + DAY).column("train_id").to_pylist() == [1, 3, 7, 9]
 
 
 def test_empty_window_yields_one_empty_batch_with_the_columns(warehouse) -> None:
-    put_listings(warehouse, listings(range(3)))
+    put_listings(warehouse, tiny_listings(range(3)))
     later = T0 + timedelta(days=30)
     batches = list(warehouse.read_window(later, later + DAY))
     assert sum(b.num_rows for b in batches) == 0
@@ -118,7 +99,7 @@ def test_empty_window_yields_one_empty_batch_with_the_columns(warehouse) -> None
 
 def test_values_with_quotes_round_trip_and_inject_nothing(warehouse) -> None:
     tricky = "O'Reilly \"quoted\" '); DROP TABLE listings; -- \\ back\\slash @end $end"
-    table = listings(range(2), name=[tricky, "plain"], brand_name=["Levi's", None])
+    table = tiny_listings(range(2), name=[tricky, "plain"], brand_name=["Levi's", None])
     put_listings(warehouse, table)
     window = read_all(warehouse, T0, T0 + DAY)
     assert window.column("name").to_pylist() == [tricky, "plain"]
@@ -133,7 +114,7 @@ def test_window_query_binds_parameters_not_values(warehouse) -> None:
 
 
 def test_extract_gives_the_same_snapshot_on_every_backend(warehouse, tmp_path: Path) -> None:
-    table = listings(range(50), created=[T0 + timedelta(minutes=7 * i) for i in range(50)])
+    table = tiny_listings(range(50), created=[T0 + timedelta(minutes=7 * i) for i in range(50)])
     put_listings(warehouse, table)
     snapshot = extract_window(warehouse, T0, T0 + timedelta(hours=3), tmp_path / "snaps")
     written = pq.read_table(snapshot.uri)
@@ -145,7 +126,7 @@ def test_extract_gives_the_same_snapshot_on_every_backend(warehouse, tmp_path: P
 @pytest.mark.parametrize("suffix", [".tsv", ".csv", ".parquet"])
 def test_load_file_keeps_every_row(warehouse, tmp_path: Path, suffix: str) -> None:
     source = tmp_path / f"listings{suffix}"
-    frame = listings(range(4)).to_pandas().drop(columns="created_at").astype({"price": object})
+    frame = tiny_listings(range(4)).to_pandas().drop(columns="created_at").astype({"price": object})
     frame.loc[2, "price"] = "abc"
     if suffix == ".parquet":
         frame.astype({"price": str}).to_parquet(source)
@@ -155,7 +136,7 @@ def test_load_file_keeps_every_row(warehouse, tmp_path: Path, suffix: str) -> No
     assert summary.rows == 4 == warehouse.count_rows()
     assert summary.unreadable_values == {"price": 1} and summary.created_at_filled
     prices = read_all(warehouse, T0, T0 + DAY).column("price").to_pylist()
-    assert prices == [10.0, 11.0, None, 13.0]
+    assert prices == [10.25, 11.25, None, 13.25]
 
 
 def test_missing_table_is_a_one_line_error(warehouse) -> None:
@@ -179,7 +160,7 @@ def _create_foreign_table(warehouse) -> None:
 def test_schema_mismatch_is_refused_on_load_and_extract(warehouse) -> None:
     _create_foreign_table(warehouse)
     with pytest.raises(WarehouseError, match="does not match the listings schema.*price"):
-        put_listings(warehouse, listings(range(2)))
+        put_listings(warehouse, tiny_listings(range(2)))
     with pytest.raises(WarehouseError, match="no column created_at"):
         list(warehouse.read_window(T0, T0 + DAY))
 
@@ -201,7 +182,7 @@ def test_invalid_identifiers_are_rejected(tmp_path: Path, bq_client, table: str)
 
 def test_reserved_word_table_name_works(tmp_path: Path) -> None:
     warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", "order")
-    put_listings(warehouse, listings(range(2)))
+    put_listings(warehouse, tiny_listings(range(2)))
     assert warehouse.count_rows() == 2
 
 
