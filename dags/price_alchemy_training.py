@@ -15,8 +15,10 @@ Trains the price-suggestion model on the listings of the run's data window and r
 3. **train**: TF-IDF + one-hot features and LightGBM on log1p(price), logged to MLflow with
    the snapshot's URI, sha256, rows, window and query, and the validation report.
 4. **evaluate**: RMSLE and MAE of the model and of the rules baseline on the held-out split.
-5. **register**: a new version of the registered model `price-alchemy`; it takes the
-   `champion` alias if there is no champion or it beats the champion on the same split.
+5. **register**: a new version of the registered model `price-alchemy` with the alias
+   `challenger`; it takes `champion` if there is none, or if its RMSLE beats the champion's on
+   the same held-out listings by the margin in the params (0.5%). The `promote` param of a
+   manual trigger can `force` it or say `never`.
 
 XCom carries only URIs, run ids and metrics. Settings come from `PRICE_ALCHEMY_*` variables.
 """
@@ -73,6 +75,13 @@ def _window(context) -> tuple:
             minimum=1,
             description="Trailing days of listings to train on; empty: the params file's value.",
         ),
+        "promote": Param(
+            "auto",
+            type="string",
+            enum=["auto", "force", "never"],
+            description="auto: champion only if it beats the champion by the margin; "
+            "force: make it champion; never: register it as challenger only.",
+        ),
     },
 )
 def price_alchemy_training():
@@ -101,10 +110,11 @@ def price_alchemy_training():
         return run_evaluate(mlflow_run_id, validation["clean_uri"])
 
     @task
-    def register(mlflow_run_id: str, validation: dict) -> dict:
+    def register(mlflow_run_id: str, validation: dict, **context) -> dict:
         from price_alchemy.stages import run_register
 
-        return run_register(mlflow_run_id, validation["clean_uri"])
+        promote = context["params"]["promote"]
+        return run_register(mlflow_run_id, validation["clean_uri"], promote)
 
     snapshot = extract()
     validation = validate(snapshot)

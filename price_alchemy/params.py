@@ -69,6 +69,10 @@ class ModelParams(_Section):
     seed: int
 
 
+class PromotionParams(_Section):
+    margin: float = Field(ge=0, lt=1)
+
+
 class BaselineParams(_Section):
     min_group_size: int = Field(ge=1)
 
@@ -79,6 +83,7 @@ class Params(_Section):
     split: SplitParams
     features: FeatureParams
     model: ModelParams
+    promotion: PromotionParams
     baseline: BaselineParams
 
 

@@ -1,11 +1,14 @@
 """Registry: register trained price models and decide which one is the champion.
 
 Every trained run becomes a version of the registered model (once per run, however often the
-step is retried). The version takes the `champion` alias when there is no champion yet or when
-it beats the current champion's RMSLE on the same held-out listings.
+step is retried) and takes the `challenger` alias. It takes the `champion` alias only when there
+is no champion yet, or when its RMSLE on the current held-out listings beats the champion's
+RMSLE on the same listings by the configured relative margin. A manual run may `force` the
+promotion or say `never`; the scores and the decision are returned for logging.
 """
 
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import mlflow
 import pandas as pd
@@ -16,6 +19,8 @@ from price_alchemy.evaluate import score_model
 from price_alchemy.tracking import load_price_model
 
 CHAMPION = "champion"
+CHALLENGER = "challenger"
+PromoteMode = Literal["auto", "force", "never"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Registration:
     promoted: bool
     rmsle: float
     champion_rmsle: float | None
+    decision: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,20 +65,46 @@ def _champion_rmsle(client: MlflowClient, name: str, test: pd.DataFrame) -> floa
     return score_model(model, test)["rmsle"]
 
 
+def decide_promotion(
+    rmsle: float, champion_rmsle: float | None, margin: float, mode: PromoteMode
+) -> tuple[bool, str]:
+    """(promote?, why) for a challenger scoring `rmsle` against the champion's score."""
+    if mode not in ("auto", "force", "never"):
+        raise ValueError(f"promote must be auto, force or never, not {mode!r}")
+    if mode == "force":
+        return True, "forced by the run's promote=force"
+    if mode == "never":
+        return False, "kept the champion: the run's promote=never"
+    if champion_rmsle is None:
+        return True, "promoted: there was no champion"
+    bar = champion_rmsle * (1 - margin)
+    scores = f"RMSLE {rmsle:.5f} vs {bar:.5f} (champion {champion_rmsle:.5f} less {margin:.2%})"
+    if rmsle < bar:
+        return True, f"promoted: {scores}"
+    return False, f"kept the champion: {scores}"
+
+
 def register_model(
-    client: MlflowClient, name: str, run_id: str, model_uri: str, test: pd.DataFrame
+    client: MlflowClient,
+    name: str,
+    run_id: str,
+    model_uri: str,
+    test: pd.DataFrame,
+    margin: float = 0.005,
+    mode: PromoteMode = "auto",
 ) -> Registration:
-    """Register the run's model; make it champion if it beats the champion on `test`."""
+    """Register the run's model as the challenger; promote it to champion by the gate."""
     rmsle = client.get_run(run_id).data.metrics["model_rmsle"]
     current = champion_version(client, name)
     if current is not None and current.run_id == run_id:  # a retry after promotion
-        return Registration(str(current.version), True, rmsle, rmsle)
+        return Registration(str(current.version), True, rmsle, rmsle, "already champion")
     champion_rmsle = _champion_rmsle(client, name, test)
     version = _version_for_run(client, name, run_id, model_uri)
-    promoted = champion_rmsle is None or rmsle < champion_rmsle
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    promoted, decision = decide_promotion(rmsle, champion_rmsle, margin, mode)
     if promoted:
         client.set_registered_model_alias(name, CHAMPION, version)
-    return Registration(version, promoted, rmsle, champion_rmsle)
+    return Registration(version, promoted, rmsle, champion_rmsle, decision)
 
 
 def load_champion(client: MlflowClient, name: str) -> ChampionModel:

@@ -112,14 +112,21 @@ def run_evaluate(run_id: str, clean_uri: str, settings: Settings | None = None) 
     return metrics
 
 
-def run_register(run_id: str, clean_uri: str, settings: Settings | None = None) -> dict:
-    """Register the run's model and apply the champion rule; returns the decision."""
+def run_register(
+    run_id: str, clean_uri: str, promote: str = "auto", settings: Settings | None = None
+) -> dict:
+    """Register the run's model as challenger and apply the promotion gate (`promote`: auto,
+    force or never); logs both scores and the decision to the run and returns them."""
     settings = settings or get_settings()
+    params = _params(settings)
     client = use_tracking(settings)
-    _, test = _splits(clean_uri, _params(settings))
+    _, test = _splits(clean_uri, params)
     model_uri = client.get_run(run_id).data.tags["model_uri"]
-    registration = register_model(client, settings.model_name, run_id, model_uri, test)
+    registration = register_model(
+        client, settings.model_name, run_id, model_uri, test, params.promotion.margin, promote
+    )
     client.set_tag(run_id, "promoted", str(registration.promoted))
+    client.set_tag(run_id, "promotion.decision", registration.decision)
     if registration.champion_rmsle is not None:
         client.log_metric(run_id, "champion_rmsle_same_split", registration.champion_rmsle)
     return registration.to_dict()

@@ -51,7 +51,7 @@ def test_structure(dagbag):
         "register": {"train", "validate", "evaluate"},
     }
     assert dag.catchup is False
-    assert "window_days" in dag.params
+    assert {"window_days", "promote"} <= set(dag.params.keys())
     assert dag.doc_md and "champion" in dag.doc_md
 
 

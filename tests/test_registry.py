@@ -6,7 +6,13 @@ import pytest
 
 from price_alchemy import stages
 from price_alchemy.params import load_params
-from price_alchemy.registry import champion_version, load_champion, register_model
+from price_alchemy.registry import (
+    CHALLENGER,
+    champion_version,
+    decide_promotion,
+    load_champion,
+    register_model,
+)
 from price_alchemy.tracking import use_tracking
 from price_alchemy.train import split_listings
 
@@ -94,3 +100,52 @@ def test_training_run_is_traced_to_its_exact_data(trained_settings):
     assert run.data.metrics["validation.rows_in"] == out["validation"]["rows_in"]
     logged = {a.path for a in client.list_artifacts(out["run_id"], "validation")}
     assert logged == {"validation/report.json", "validation/report.html"}
+
+
+@pytest.mark.parametrize(
+    ("rmsle", "champion", "mode", "promoted"),
+    [
+        (0.50, None, "auto", True),  # no champion yet
+        (0.40, 0.45, "auto", True),  # clearly better
+        (0.448, 0.45, "auto", False),  # better, but by less than the 0.5% margin
+        (0.4477, 0.45, "auto", True),  # better by just over the margin
+        (0.45, 0.45, "auto", False),  # a tie never promotes
+        (0.60, 0.45, "auto", False),  # worse
+        (0.60, 0.45, "force", True),
+        (0.30, 0.45, "never", False),
+    ],
+)
+def test_promotion_rule(rmsle, champion, mode, promoted):
+    decided, why = decide_promotion(rmsle, champion, 0.005, mode)
+    assert decided is promoted
+    assert why.startswith(("promoted", "forced")) if promoted else why.startswith("kept")
+
+
+def test_unknown_promote_mode_is_refused():
+    with pytest.raises(ValueError, match="auto, force or never"):
+        decide_promotion(0.4, 0.5, 0.005, "sometimes")
+
+
+def _challenge(settings, out, rmsle_delta: float, mode: str = "auto"):
+    client = use_tracking(settings)
+    model_uri = client.get_run(out["run_id"]).data.tags["model_uri"]
+    run_id = _run_with_rmsle(settings, model_uri, out["metrics"]["model_rmsle"] + rmsle_delta)
+    test = _test_split(settings, out["validation"])
+    decision = register_model(client, settings.model_name, run_id, model_uri, test, 0.005, mode)
+    return client, decision
+
+
+def test_a_slightly_better_model_stays_challenger(trained_settings):
+    settings, out = trained_settings
+    client, decision = _challenge(settings, out, -0.0005)
+    assert decision.promoted is False and decision.decision.startswith("kept the champion")
+    assert str(client.get_model_version_by_alias(settings.model_name, CHALLENGER).version) == "2"
+    assert str(champion_version(client, settings.model_name).version) == "1"
+
+
+@pytest.mark.parametrize(("delta", "mode", "champion"), [(0.2, "force", "2"), (-0.2, "never", "1")])
+def test_manual_override(trained_settings, delta, mode, champion):
+    settings, out = trained_settings
+    client, decision = _challenge(settings, out, delta, mode)
+    assert str(champion_version(client, settings.model_name).version) == champion
+    assert mode in decision.decision
