@@ -49,7 +49,12 @@ class ValidationParams(_Section):
 
 class SplitParams(_Section):
     test_size: float = Field(gt=0, lt=1)
+    calibration_size: float = Field(gt=0, lt=1)
     seed: int
+
+
+class PriceRangeParams(_Section):
+    coverage: float = Field(gt=0, lt=1)
 
 
 class FeatureParams(_Section):
@@ -83,6 +88,7 @@ class Params(_Section):
     split: SplitParams
     features: FeatureParams
     model: ModelParams
+    price_range: PriceRangeParams
     promotion: PromotionParams
     baseline: BaselineParams
 

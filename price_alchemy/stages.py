@@ -16,6 +16,7 @@ from price_alchemy.evaluate import score_model
 from price_alchemy.extract import extract_window
 from price_alchemy.load import load_file
 from price_alchemy.params import Params, load_params
+from price_alchemy.price_range import range_coverage
 from price_alchemy.registry import register_model
 from price_alchemy.settings import Settings, get_settings
 from price_alchemy.snapshot_profile import find_previous_profile
@@ -97,7 +98,8 @@ def run_train(validation: dict, snapshot: dict, settings: Settings | None = None
 
 
 def run_evaluate(run_id: str, clean_uri: str, settings: Settings | None = None) -> dict:
-    """Score the run's model and the rules baseline on the held-out split; log and return."""
+    """Score the run's model and the rules baseline on the held-out split, and the measured
+    coverage of the model's price range; log and return."""
     settings = settings or get_settings()
     params = _params(settings)
     client = use_tracking(settings)
@@ -106,6 +108,7 @@ def run_evaluate(run_id: str, clean_uri: str, settings: Settings | None = None) 
     baseline = GroupMedianRegressor(min_group_size=params.baseline.min_group_size)
     baseline.fit(train, train["price"])
     metrics = {f"model_{k}": v for k, v in score_model(model, test).items()}
+    metrics |= {"range_coverage": range_coverage(model, test), "range_nominal": model.coverage}
     metrics |= {f"baseline_{k}": v for k, v in score_model(baseline, test).items()}
     for key, value in metrics.items():
         client.log_metric(run_id, key, value)

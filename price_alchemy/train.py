@@ -1,8 +1,9 @@
 """Train: split validated listings and fit the price model, one sklearn pipeline end to end.
 
 The model is the feature preprocessor followed by LightGBM on the sparse matrix, trained on
-log1p(price) and answering in dollars. The split hashes listing ids, so the evaluate and register
-stages recompute exactly the held-out rows that training never saw, in this run and every other.
+log1p(price) and answering in dollars, with a price range calibrated on held-out training rows.
+Splits hash listing ids, so the evaluate and register stages recompute exactly the held-out
+rows that training never saw, in this run and every other.
 """
 
 import numpy as np
@@ -13,6 +14,7 @@ from sklearn.pipeline import Pipeline
 
 from price_alchemy.features import LISTING_FIELDS, build_preprocessor
 from price_alchemy.params import Params, SplitParams
+from price_alchemy.price_range import PriceRangeModel
 
 MIN_PRICE = 1.0
 
@@ -28,9 +30,13 @@ def split_listings(frame: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFra
     A listing lands on the same side in every run, whatever else its window holds, so a new
     model and the champion are always compared on listings neither was trained on.
     """
-    salt = pd.util.hash_array(np.array([params.seed], dtype=np.uint64))[0]
+    return _hash_split(frame, params.test_size, params.seed)
+
+
+def _hash_split(frame: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    salt = pd.util.hash_array(np.array([seed], dtype=np.uint64))[0]
     hashed = pd.util.hash_array(frame["train_id"].to_numpy().astype(np.uint64) ^ salt)
-    in_test = (hashed % 1_000_000) < params.test_size * 1_000_000
+    in_test = (hashed % 1_000_000) < share * 1_000_000
     train, test = frame[~in_test], frame[in_test]
     if len(train) < 5 or len(test) < 5:
         raise ValueError(
@@ -59,8 +65,10 @@ def build_model(params: Params) -> TransformedTargetRegressor:
     )
 
 
-def fit_model(train: pd.DataFrame, params: Params) -> TransformedTargetRegressor:
-    """The price model fit on the training listings."""
+def fit_model(train: pd.DataFrame, params: Params) -> PriceRangeModel:
+    """The price model fit on the training listings, less a seeded share held out to
+    calibrate its price range at the nominal coverage."""
+    fit_rows, calibration = _hash_split(train, params.split.calibration_size, params.split.seed + 1)
     model = build_model(params)
-    model.fit(train[list(LISTING_FIELDS)], train["price"].to_numpy())
-    return model
+    model.fit(fit_rows[list(LISTING_FIELDS)], fit_rows["price"].to_numpy())
+    return PriceRangeModel(model, params.price_range.coverage).calibrate(calibration)

@@ -146,7 +146,6 @@ class BigQueryWarehouse:
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
         return window_query(f"`{self.table_id}`", "@", start, end)
 
-
     def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
         sql, _ = self.window_query(start, end)
         config = bigquery.QueryJobConfig(

@@ -77,7 +77,6 @@ class DuckDBWarehouse:
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
         return window_query(self._quoted, "$", start, end)
 
-
     def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
         if not self.path.exists():
             raise WarehouseError(

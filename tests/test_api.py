@@ -31,7 +31,7 @@ def test_suggests_a_positive_price_with_model_version(client):
     body = response.json()
     assert body["model_name"] == "price-alchemy" and body["model_version"] == "1"
     assert len(body["suggestions"]) == 2
-    assert all(s["price"] > 0 for s in body["suggestions"])
+    assert all(0 < s["low"] <= s["price"] <= s["high"] for s in body["suggestions"])
 
 
 def test_healthz_names_the_served_version(client):

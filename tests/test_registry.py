@@ -40,6 +40,8 @@ def test_first_model_becomes_champion_with_metrics(trained_settings):
     run = client.get_run(out["run_id"])
     assert {"model_rmsle", "model_mae", "baseline_rmsle", "baseline_mae"} <= run.data.metrics.keys()
     assert run.data.metrics["model_rmsle"] < run.data.metrics["baseline_rmsle"]
+    assert run.data.metrics["range_nominal"] == 0.8
+    assert abs(run.data.metrics["range_coverage"] - 0.8) < 0.1  # ~400 test rows here
     assert run.data.params["model.n_estimators"] == "60"
 
 

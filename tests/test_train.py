@@ -16,17 +16,17 @@ def frame_of(n: int) -> pd.DataFrame:
 
 
 def test_split_is_deterministic_for_a_seed() -> None:
-    frame, params = frame_of(100), SplitParams(test_size=0.2, seed=7)
+    frame, params = frame_of(100), SplitParams(test_size=0.2, calibration_size=0.1, seed=7)
     first, second = split_listings(frame, params), split_listings(frame, params)
     pd.testing.assert_frame_equal(first[0], second[0])
     pd.testing.assert_frame_equal(first[1], second[1])
-    other = split_listings(frame, SplitParams(test_size=0.2, seed=8))
+    other = split_listings(frame, SplitParams(test_size=0.2, calibration_size=0.1, seed=8))
     assert set(other[1]["train_id"]) != set(first[1]["train_id"])
 
 
 def test_split_is_disjoint_covers_all_rows_and_near_the_test_size() -> None:
     frame = frame_of(10_000)
-    train, test = split_listings(frame, SplitParams(test_size=0.2, seed=1))
+    train, test = split_listings(frame, SplitParams(test_size=0.2, calibration_size=0.1, seed=1))
     train_ids, test_ids = set(train["train_id"]), set(test["train_id"])
     assert not train_ids & test_ids
     assert train_ids | test_ids == set(frame["train_id"])
@@ -35,7 +35,7 @@ def test_split_is_disjoint_covers_all_rows_and_near_the_test_size() -> None:
 
 
 def test_a_listing_stays_on_its_side_whatever_else_the_window_holds() -> None:
-    params = SplitParams(test_size=0.1, seed=3)
+    params = SplitParams(test_size=0.1, calibration_size=0.1, seed=3)
     _, whole_test = split_listings(frame_of(5000), params)
     _, part_test = split_listings(frame_of(5000).iloc[1000:4000], params)
     expected = set(whole_test["train_id"]) & set(range(1000, 4000))
@@ -43,7 +43,9 @@ def test_a_listing_stays_on_its_side_whatever_else_the_window_holds() -> None:
 
 
 def test_split_keeps_rows_intact() -> None:
-    train, test = split_listings(frame_of(300), SplitParams(test_size=0.1, seed=3))
+    train, test = split_listings(
+        frame_of(300), SplitParams(test_size=0.1, calibration_size=0.1, seed=3)
+    )
     both = pd.concat([train, test])
     assert (both["price"] == both["train_id"] + 1.0).all()
 
@@ -51,7 +53,7 @@ def test_split_keeps_rows_intact() -> None:
 @pytest.mark.parametrize("rows", [0, 1, 9, 20])
 def test_split_rejects_too_few_rows_on_either_side(rows: int) -> None:
     with pytest.raises(ValueError, match="too few listings"):
-        split_listings(frame_of(rows), SplitParams(test_size=0.1, seed=0))
+        split_listings(frame_of(rows), SplitParams(test_size=0.1, calibration_size=0.1, seed=0))
 
 
 def test_to_price_inverts_log1p() -> None:

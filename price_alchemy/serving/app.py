@@ -47,13 +47,15 @@ Champion = Annotated[ChampionModel, Depends(_champion)]
 
 @router.post("/v1/price-suggestions", response_model=SuggestionResponse, tags=["suggestions"])
 def suggest_prices(body: SuggestionRequest, champion: Champion) -> SuggestionResponse:
-    """Suggested prices for up to 1,000 listing drafts."""
+    """Suggested prices, each with a low-high range, for up to 1,000 listing drafts."""
     frame = pd.DataFrame([listing.model_dump() for listing in body.listings])
-    prices = champion.model.predict(frame[list(LISTING_FIELDS)])
+    prices, lows, highs = champion.model.predict_range(frame[list(LISTING_FIELDS)])
+    suggestions = [
+        Suggestion(price=round(float(p), 2), low=round(float(lo), 2), high=round(float(hi), 2))
+        for p, lo, hi in zip(prices, lows, highs, strict=True)
+    ]
     return SuggestionResponse(
-        model_name=champion.name,
-        model_version=champion.version,
-        suggestions=[Suggestion(price=round(float(price), 2)) for price in prices],
+        model_name=champion.name, model_version=champion.version, suggestions=suggestions
     )
 
 

@@ -26,6 +26,8 @@ class SuggestionRequest(BaseModel):
 
 class Suggestion(BaseModel):
     price: float = Field(gt=0, description="Suggested price in dollars.")
+    low: float = Field(gt=0, description="Low end of the range that holds the nominal coverage.")
+    high: float = Field(gt=0, description="High end of the range.")
 
 
 class SuggestionResponse(BaseModel):

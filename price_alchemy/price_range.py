@@ -1,0 +1,58 @@
+"""Price ranges: a suggested price with a low-high range at a nominal coverage.
+
+`PriceRangeModel` wraps a fitted price model and calibrates it on listings it never trained on
+(split conformal prediction on log-price residuals): `low` and `high` are the price times the
+residual quantiles that hold `coverage` of the calibration listings. Served as one sklearn
+estimator, so `predict` still gives the price and `predict_range` adds the range.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from price_alchemy.features import LISTING_FIELDS
+
+
+def _conformal_quantile(residuals: np.ndarray, level: float) -> float:
+    """The `level` quantile of residuals with the finite-sample correction of split conformal."""
+    n = len(residuals)
+    adjusted = np.clip((np.ceil((n + 1) * level) - 1) / max(n - 1, 1), 0.0, 1.0)
+    return float(np.quantile(residuals, adjusted))
+
+
+class PriceRangeModel(RegressorMixin, BaseEstimator):
+    """A fitted price model plus the residual quantiles that give a `coverage` price range."""
+
+    def __init__(self, estimator=None, coverage: float = 0.8) -> None:
+        self.estimator = estimator
+        self.coverage = coverage
+
+    def calibrate(self, listings: pd.DataFrame) -> "PriceRangeModel":
+        """Fit the range on listings with realized prices that the estimator never saw."""
+        if not 0 < self.coverage < 1:
+            raise ValueError(f"coverage must be between 0 and 1, not {self.coverage}")
+        predicted = self.estimator.predict(listings[list(LISTING_FIELDS)])
+        residuals = np.log1p(listings["price"].to_numpy(float)) - np.log1p(predicted)
+        tail = (1 - self.coverage) / 2
+        self.log_low_ = _conformal_quantile(residuals, tail)
+        self.log_high_ = _conformal_quantile(residuals, 1 - tail)
+        self.calibration_rows_ = len(residuals)
+        return self
+
+    def predict(self, listings: pd.DataFrame) -> np.ndarray:
+        return self.estimator.predict(listings)
+
+    def predict_range(self, listings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(price, low, high) per listing; low <= price <= high."""
+        price = self.predict(listings)
+        log_price = np.log1p(price)
+        low = np.expm1(log_price + min(self.log_low_, 0.0))
+        high = np.expm1(log_price + max(self.log_high_, 0.0))
+        return price, low, high
+
+
+def range_coverage(model: PriceRangeModel, listings: pd.DataFrame) -> float:
+    """Share of listings whose realized price lies within the model's range."""
+    _, low, high = model.predict_range(listings[list(LISTING_FIELDS)])
+    price = listings["price"].to_numpy(float)
+    return float(np.mean((price >= low) & (price <= high)))
