@@ -1,8 +1,9 @@
 """The rules baseline: the median price of similar listings, backing off when too few are alike.
 
-Groups go from fine to coarse (category and condition, then category, then the top-level
-category, then everything); a listing gets the median log price of the finest group of its kind
-that held at least `min_group_size` training rows. Any model must beat this to be worth serving.
+Groups go from fine to coarse (category, condition and brand; category and condition;
+category; the top-level category; everything); a listing gets the median log price of the
+finest group of its kind that held at least `min_group_size` training rows. Any model must
+beat this to be worth serving.
 """
 
 import numpy as np
@@ -11,7 +12,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from price_alchemy.features import prepare_listings
 
-DEFAULT_LEVELS = (("category_leaf", "condition"), ("category_leaf",), ("category_top",))
+DEFAULT_LEVELS = (
+    ("category_leaf", "condition", "brand"),
+    ("category_leaf", "condition"),
+    ("category_leaf",),
+    ("category_top",),
+)
 
 
 class GroupMedianRegressor(RegressorMixin, BaseEstimator):

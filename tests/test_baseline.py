@@ -108,3 +108,19 @@ def test_predictions_on_realistic_listings_are_positive(small_listings) -> None:
     predictions = model.predict(frame)
     assert predictions.shape == (len(frame),)
     assert np.isfinite(predictions).all() and (predictions > 0).all()
+
+
+def test_a_brand_with_enough_listings_gets_its_own_median(train):
+    branded = pd.DataFrame([listing(A, 1) | {"brand_name": "Gucci"}] * 3).assign(
+        price=[300.0, 400.0, 500.0]
+    )
+    model = GroupMedianRegressor(min_group_size=3).fit(
+        pd.concat([train, branded], ignore_index=True),
+        pd.concat([train["price"], branded["price"]], ignore_index=True),
+    )
+    gucci = pd.DataFrame([listing(A, 1) | {"brand_name": "Gucci"}])
+    unbranded = pd.DataFrame([listing(A, 1)])
+    unknown = pd.DataFrame([listing(A, 1) | {"brand_name": "Unknown Brand"}])
+    assert model.predict(gucci)[0] == pytest.approx(400.0)
+    assert model.predict(unbranded)[0] == pytest.approx(20.0)  # the unbranded (A, 1) rows
+    assert 20.0 < model.predict(unknown)[0] < 400.0  # backs off to all of (A, condition 1)
