@@ -17,10 +17,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from price_alchemy.warehouse import BATCH_ROWS, LISTING_SCHEMA, Warehouse, WarehouseError
+from price_alchemy.warehouse import (
+    BATCH_ROWS,
+    INTEGER_COLUMNS,
+    LISTING_SCHEMA,
+    TEXT_COLUMNS,
+    Warehouse,
+    WarehouseError,
+)
 
-_INTEGERS = ("train_id", "item_condition_id", "shipping")
-_TEXTS = ("name", "category_name", "brand_name", "item_description")
 _DELIMITERS = {".tsv": "\t", ".csv": ","}
 
 
@@ -78,6 +83,15 @@ def _times(values: pd.Series) -> pd.Series:
     return times.dt.tz_convert(None).astype("datetime64[us]")
 
 
+def _typed(name: str, values: pd.Series) -> pd.Series:
+    """A column's values in its listing type; what cannot be read becomes null."""
+    if name in TEXT_COLUMNS:
+        return values.astype("object").where(values.notna(), None)
+    if name == "created_at":
+        return _times(values)
+    return _numbers(values, name in INTEGER_COLUMNS)
+
+
 def conform(frame: pd.DataFrame, loaded_at: datetime, summary: LoadSummary) -> pa.Table:
     """One batch in the listings schema; unreadable values null and counted in `summary`."""
     columns = {}
@@ -87,15 +101,10 @@ def conform(frame: pd.DataFrame, loaded_at: datetime, summary: LoadSummary) -> p
             summary.created_at_filled = True
             continue
         source = frame[name]
-        if name in _TEXTS:
-            columns[name] = source.astype("object").where(source.notna(), None)
-        else:
-            columns[name] = (
-                _numbers(source, name in _INTEGERS) if name != "created_at" else _times(source)
-            )
-            lost = int((columns[name].isna() & source.notna()).sum())
-            if lost:
-                summary.unreadable_values[name] = summary.unreadable_values.get(name, 0) + lost
+        columns[name] = _typed(name, source)
+        lost = int((columns[name].isna() & source.notna()).sum())
+        if lost:
+            summary.unreadable_values[name] = summary.unreadable_values.get(name, 0) + lost
     return pa.Table.from_pandas(pd.DataFrame(columns), schema=LISTING_SCHEMA, preserve_index=False)
 
 

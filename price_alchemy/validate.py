@@ -41,7 +41,7 @@ from price_alchemy.snapshot_profile import (
     read_profile,
 )
 from price_alchemy.validation_report import quarantine_sample, write_report
-from price_alchemy.warehouse import LISTING_SCHEMA
+from price_alchemy.warehouse import INTEGER_COLUMNS, LISTING_SCHEMA, TEXT_COLUMNS
 
 REQUIRED_COLUMNS = tuple(LISTING_SCHEMA.names)
 CATEGORY_PATTERN = r"^\s*[^/\s][^/]*(/\s*[^/\s][^/]*){2,}$"
@@ -90,9 +90,7 @@ class Assessment:
 
 
 # --- row level -----------------------------------------------------------------------------------
-INTEGER_COLUMNS = ("train_id", "item_condition_id", "shipping")
 NUMERIC_COLUMNS = (*INTEGER_COLUMNS, "price")
-TEXT_COLUMNS = ("name", "category_name", "brand_name", "item_description")
 _INTEGRAL = Check(lambda s: s == s.round(), element_wise=False, name="whole_number")
 
 
@@ -277,7 +275,7 @@ def assess_snapshot(
     """Judge a snapshot frame, row level and batch level, without raising on a failed check.
     The profile is None when no row passed: such a snapshot is no baseline for the next."""
     gate = _gate_checks(frame)
-    if any(check.status == "failed" for check in gate):
+    if Assessment(len(frame), gate).failed:
         skipped = checks_skipped(ROW_CHECKS + DRIFT_CHECKS, "an earlier check failed")
         return Assessment(len(frame), gate + skipped)
     valid, quarantined, cleaned = _split_rows(frame, params)

@@ -28,6 +28,8 @@ LISTING_SCHEMA = pa.schema(
         ("created_at", pa.timestamp("us")),
     ]
 )
+INTEGER_COLUMNS = tuple(f.name for f in LISTING_SCHEMA if pa.types.is_integer(f.type))
+TEXT_COLUMNS = tuple(f.name for f in LISTING_SCHEMA if pa.types.is_string(f.type))
 WINDOW_COLUMNS = ("train_id", "created_at")
 BATCH_ROWS = 65_536
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
