@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PRICE_ALCHEMY_HOME ?= $(CURDIR)/.price_alchemy
 DEMO_ROWS ?= 200000
+TRIALS ?= 3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -38,9 +39,9 @@ demo: install  ## demo data, one training DAG run through Airflow, then serve th
 	@echo
 	$(BIN)/price-alchemy serve --host $(HOST) --port $(PORT)
 
-train: install  ## run the training DAG once through Airflow (airflow dags test)
+train: install  ## run the training DAG once through Airflow (airflow dags test); TRIALS=N searches
 	$(BIN)/price-alchemy airflow db migrate > /dev/null
-	$(BIN)/price-alchemy airflow dags test price_alchemy_training
+	$(BIN)/price-alchemy airflow dags test price_alchemy_training -c '{"max_evals": $(TRIALS)}'
 	$(BIN)/price-alchemy status
 
 serve: install  ## serve the champion model on http://$(HOST):$(PORT)
@@ -58,7 +59,7 @@ airflow-ui: install  ## Airflow's API server, scheduler and DAG processor; UI on
 	$(BIN)/price-alchemy airflow-ui --port 8080
 
 lint: install  ## ruff on the package, DAGs, tests and benchmarks
-	$(BIN)/ruff check price_alchemy dags tests benchmarks
+	$(BIN)/ruff check price_alchemy dags tests benchmarks notebooks
 	$(BIN)/ruff check --select AIR dags
 
 test: install bqemulator lint  ## lint, then the whole pytest suite

@@ -12,10 +12,16 @@ Trains the price-suggestion model on the listings of the run's data window and r
    the check and its numbers, if a column is missing, the window is empty, too many rows are
    bad, or the data moved too far from the previous snapshot (row count, prices, unseen
    categories or brands). `report.html` / `report.json` beside the snapshot say why.
-3. **train**: TF-IDF + one-hot features and LightGBM on log1p(price), logged to MLflow with
-   the snapshot's URI, sha256, rows, window and query, and the validation report.
-4. **evaluate**: RMSLE and MAE of the model and of the rules baseline on the held-out split.
-5. **register**: a new version of the registered model `price-alchemy` with the alias
+3. **tune**: a Hyperopt TPE search over LightGBM, Ridge and feature parameters on a sample of
+   the training split: one parent MLflow run, one nested run per trial. Budget: the `max_evals`
+   and `search_timeout` params (empty: the params file's; 0 trials skips the search).
+4. **train**: TF-IDF + one-hot features, a blend of Ridge and LightGBM on log1p(price) with the
+   search's best parameters, and a price range; logged to MLflow with the snapshot's URI,
+   sha256, rows, window and query, the code version, the parameters and the validation report.
+5. **evaluate**: RMSLE, MAE and R^2 of the blend, each member and the rules baseline on the
+   held-out split, the price range's coverage, and diagnostics (plots, per-category errors,
+   feature importance, search loss) as artifacts.
+6. **register**: a new version of the registered model `price-alchemy` with the alias
    `challenger`; it takes `champion` if there is none, or if its RMSLE beats the champion's on
    the same held-out listings by the margin in the params (0.5%). The `promote` param of a
    manual trigger can `force` it or say `never`.
@@ -75,6 +81,18 @@ def _window(context) -> tuple:
             minimum=1,
             description="Trailing days of listings to train on; empty: the params file's value.",
         ),
+        "max_evals": Param(
+            None,
+            type=["null", "integer"],
+            minimum=0,
+            description="Hyperopt trials; empty: the params file's value; 0 skips the search.",
+        ),
+        "search_timeout": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            description="Seconds after which the search starts no new trial; empty: params file.",
+        ),
         "promote": Param(
             "auto",
             type="string",
@@ -98,10 +116,17 @@ def price_alchemy_training():
         return _fail_fast(run_validate, snapshot["uri"])
 
     @task
-    def train(validation: dict, snapshot: dict) -> str:
+    def tune(validation: dict, snapshot: dict, **context) -> dict:
+        from price_alchemy.stages import run_tune
+
+        budget = context["params"]["max_evals"], context["params"]["search_timeout"]
+        return run_tune(validation, snapshot, *budget)
+
+    @task
+    def train(validation: dict, snapshot: dict, tuned: dict) -> str:
         from price_alchemy.stages import run_train
 
-        return run_train(validation, snapshot)
+        return run_train(validation, snapshot, tuned)
 
     @task
     def evaluate(mlflow_run_id: str, validation: dict) -> dict:
@@ -118,7 +143,7 @@ def price_alchemy_training():
 
     snapshot = extract()
     validation = validate(snapshot)
-    mlflow_run_id = train(validation, snapshot)
+    mlflow_run_id = train(validation, snapshot, tune(validation, snapshot))
     evaluate(mlflow_run_id, validation) >> register(mlflow_run_id, validation)
 
 

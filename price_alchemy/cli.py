@@ -132,6 +132,30 @@ def validate(
 
 
 @app.command()
+def reproduce(
+    run_id: Annotated[str, typer.Argument(help="The MLflow run id of a training run.")],
+    tolerance: Annotated[float, typer.Option(min=0, help="Largest accepted RMSLE gap.")] = 1e-6,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Retrain a run from its snapshot and parameters and check its test RMSLE; exit 1 when
+    the reproduced RMSLE differs from the logged one by more than the tolerance."""
+    from mlflow.exceptions import MlflowException
+
+    from price_alchemy.reproduce import ReproductionError
+    from price_alchemy.stages import run_reproduce
+
+    typer.echo(f"retraining run {run_id} from its snapshot and parameters ...", err=True)
+    try:
+        result = run_reproduce(run_id, tolerance)
+    except (ReproductionError, MlflowException) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    _report(result, as_json)
+    if not result["matches"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

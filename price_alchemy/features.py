@@ -2,8 +2,11 @@
 
 `prepare_listings` fills gaps and builds the text and categorical columns (the brand joins the
 title; the description is read with the title and category; the category splits into its three
-levels). `build_preprocessor` returns the sklearn steps that do this and then TF-IDF the texts
-and one-hot the categories, so training and serving share exactly one transformation.
+levels; the brand crosses the category, since a brand's premium differs by category).
+`build_preprocessor` returns the sklearn steps that first fill missing brands from titles
+(`brand_inference`), then do this, then TF-IDF the texts (word 1-2-grams, optionally character
+n-grams of the title) and one-hot the categories, so training and serving share exactly one
+transformation. The matrix is sparse float32 from end to end.
 """
 
 import numpy as np
@@ -14,6 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
+from price_alchemy.brand_inference import BrandFromTitle
 from price_alchemy.params import FeatureParams
 
 LISTING_FIELDS = (
@@ -31,6 +35,7 @@ CATEGORICAL_COLUMNS = (
     "category_leaf",
     "condition",
     "shipping_paid",
+    "brand_category",
 )
 NO_DESCRIPTION = "No description yet"
 
@@ -55,6 +60,7 @@ def prepare_listings(frame: pd.DataFrame) -> pd.DataFrame:
             "category_leaf": category,
             "condition": frame["item_condition_id"].astype(str).to_numpy(),
             "shipping_paid": frame["shipping"].astype(str).to_numpy(),
+            "brand_category": (brand + "|" + category).where(brand != "", "").to_numpy(),
         },
         index=frame.index,
     )
@@ -75,22 +81,38 @@ def _tfidf(max_features: int, params: FeatureParams) -> TfidfVectorizer:
     )
 
 
+def _char_tfidf(params: FeatureParams) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 4),
+        max_features=params.char_max_features,
+        min_df=params.min_df,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def _column_steps(params: FeatureParams) -> list[tuple]:
+    steps = [
+        ("title", _tfidf(params.name_max_features, params), "title_text"),
+        ("description", _tfidf(params.description_max_features, params), "description_text"),
+        (
+            "categorical",
+            OneHotEncoder(handle_unknown="ignore", min_frequency=params.min_df, dtype=np.float32),
+            list(CATEGORICAL_COLUMNS),
+        ),
+    ]
+    if params.char_max_features:
+        steps.append(("title_chars", _char_tfidf(params), "title_text"))
+    return steps
+
+
 def build_preprocessor(params: FeatureParams) -> Pipeline:
     """Listing fields -> sparse float32 matrix: TF-IDF on texts, one-hot on categories."""
-    columns = ColumnTransformer(
-        [
-            ("title", _tfidf(params.name_max_features, params), "title_text"),
-            ("description", _tfidf(params.description_max_features, params), "description_text"),
-            (
-                "categorical",
-                OneHotEncoder(handle_unknown="ignore", min_frequency=3, dtype=np.float32),
-                list(CATEGORICAL_COLUMNS),
-            ),
-        ],
-        sparse_threshold=1.0,
-    )
+    columns = ColumnTransformer(_column_steps(params), sparse_threshold=1.0)
     return Pipeline(
         [
+            ("brand", BrandFromTitle(min_count=params.brand_min_count)),
             ("prepare", FunctionTransformer(prepare_listings)),
             ("columns", columns),
             ("sparse", FunctionTransformer(as_sparse_float32, accept_sparse=True)),

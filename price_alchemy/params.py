@@ -62,15 +62,43 @@ class FeatureParams(_Section):
     description_max_features: int = Field(ge=1)
     ngram_max: int = Field(ge=1, le=3)
     min_df: int = Field(ge=1)
+    char_max_features: int = Field(default=0, ge=0)
+    brand_min_count: int = Field(default=3, ge=1)
 
 
 class ModelParams(_Section):
+    """LightGBM, the tree member of the blend."""
+
+    top_k: int = Field(ge=1)
     n_estimators: int = Field(ge=1)
     learning_rate: float = Field(gt=0)
     num_leaves: int = Field(ge=2)
     min_child_samples: int = Field(ge=1)
     colsample_bytree: float = Field(gt=0, le=1)
     max_bin: int = Field(ge=2)
+    early_stopping_rounds: int = Field(ge=1)
+    seed: int
+
+
+class LinearParams(_Section):
+    """Ridge, the linear member of the blend."""
+
+    alpha: float = Field(gt=0)
+    tol: float = Field(gt=0)
+
+
+class BlendParams(_Section):
+    validation_size: float = Field(gt=0, lt=1)
+    seed: int
+
+
+class SearchParams(_Section):
+    """Hyperopt budget and space; DAG params override the budget per run."""
+
+    max_evals: int = Field(ge=0)
+    timeout_seconds: int = Field(ge=1)
+    trial_timeout_seconds: int = Field(ge=1)
+    sample_rows: int = Field(ge=100)
     seed: int
 
 
@@ -88,9 +116,23 @@ class Params(_Section):
     split: SplitParams
     features: FeatureParams
     model: ModelParams
+    linear: LinearParams
+    blend: BlendParams
+    search: SearchParams
     price_range: PriceRangeParams
     promotion: PromotionParams
     baseline: BaselineParams
+
+
+def apply_overrides(params: Params, overrides: dict[str, object]) -> Params:
+    """`params` with `section.field` values replaced, validated like the params file."""
+    merged = params.model_dump()
+    for key, value in overrides.items():
+        section, name = key.split(".", 1)
+        if section not in merged or name not in merged[section]:
+            raise ValueError(f"unknown parameter {key!r}")
+        merged[section][name] = value
+    return Params.model_validate(merged)
 
 
 def load_params(override_file: Path | None = None) -> Params:

@@ -6,7 +6,9 @@ and it decides where artifacts go.
 """
 
 import os
+import subprocess
 from importlib.metadata import version
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -73,6 +75,24 @@ def load_price_model(model_uri: str):
     """
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
     return mlflow.sklearn.load_model(model_uri)
+
+
+def code_version_tags() -> dict[str, str]:
+    """The package version and the git commit of the code that runs (when it is a checkout)."""
+    from price_alchemy import __version__
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {"code.version": __version__, "code.git_commit": commit}
 
 
 def flatten_params(params: dict, prefix: str = "") -> dict[str, object]:

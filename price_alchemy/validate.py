@@ -19,7 +19,9 @@ returns a `ValidationResult`; the report is written before a batch failure is ra
 
 import difflib
 import json
+import tempfile
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +30,7 @@ from pandera.errors import SchemaErrors
 from pandera.pandas import Check, Column
 
 from price_alchemy.clean_text import CLEANING_KINDS, clean_text
+from price_alchemy.load import normalize_file
 from price_alchemy.params import ValidationParams
 from price_alchemy.snapshot_profile import (
     DRIFT_CHECKS,
@@ -375,3 +378,15 @@ def validate_snapshot(
     write_report(report, paths["report_json"], paths["report_html"])
     _raise_if_failed(outcome.checks, _where(summary))
     return ValidationResult(**summary)
+
+
+def read_valid_listings(
+    source: Path, params: ValidationParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A TSV/CSV/Parquet file of listings, normalised as `warehouse load` does and split by the
+    row rules into (valid rows, quarantined rows), without a warehouse: for benchmarks and
+    notebooks."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "listings.parquet"
+        normalize_file(Path(source), target, datetime(2000, 1, 1))
+        return split_valid_rows(pd.read_parquet(target), params)

@@ -25,9 +25,15 @@ features:
   description_max_features: 3000
   min_df: 2
 model:
+  top_k: 2000
   n_estimators: 60
   learning_rate: 0.2
   num_leaves: 31
+blend:
+  validation_size: 0.15
+search:
+  max_evals: 0
+  sample_rows: 2000
 """
 WINDOW = (datetime(2025, 1, 1), datetime(2026, 1, 1))
 

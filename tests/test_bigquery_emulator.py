@@ -60,12 +60,6 @@ INJECTION = "x' OR '1'='1"
 # -- fixtures (move bigquery_emulator and bq_client to conftest.py when others need them) ------
 
 
-
-
-
-
-
-
 @pytest.fixture
 def listings_table(bq_client) -> bigquery.Table:
     """An empty listings table in a dataset of this test's own."""

@@ -16,7 +16,18 @@ runner = CliRunner()
 def _all_rows(settings):
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.sql("SELECT * FROM listings ORDER BY train_id").to_arrow_table()
-COMMANDS = ["demo-data", "status", "serve", "airflow-ui", "extract", "validate", "warehouse"]
+
+
+COMMANDS = [
+    "demo-data",
+    "status",
+    "serve",
+    "airflow-ui",
+    "extract",
+    "validate",
+    "reproduce",
+    "warehouse",
+]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS], ["warehouse", "load"]])

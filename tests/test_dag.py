@@ -46,12 +46,13 @@ def test_structure(dagbag):
     assert upstream == {
         "extract": set(),
         "validate": {"extract"},
-        "train": {"validate", "extract"},
+        "tune": {"validate", "extract"},
+        "train": {"validate", "extract", "tune"},
         "evaluate": {"train", "validate"},
         "register": {"train", "validate", "evaluate"},
     }
     assert dag.catchup is False
-    assert {"window_days", "promote"} <= set(dag.params.keys())
+    assert {"window_days", "promote", "max_evals", "search_timeout"} <= set(dag.params.keys())
     assert dag.doc_md and "champion" in dag.doc_md
 
 

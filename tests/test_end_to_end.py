@@ -58,14 +58,21 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
 def test_demo_data_dag_mlflow_and_api(env):
     _cli(env, "demo-data", "--rows", "3000")
     _cli(env, "airflow", "db", "migrate")
-    run = _cli(env, "airflow", "dags", "test", "price_alchemy_training", check=False)
+    conf = json.dumps({"max_evals": 2})
+    run = _cli(env, "airflow", "dags", "test", "price_alchemy_training", "-c", conf, check=False)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
     settings = Settings(home=env["PRICE_ALCHEMY_HOME"])
     client = use_tracking(settings)
     champion = champion_version(client, "price-alchemy")
-    metrics = client.get_run(champion.run_id).data.metrics
+    champion_run = client.get_run(champion.run_id)
+    metrics = champion_run.data.metrics
     assert 0 < metrics["model_rmsle"] < metrics["baseline_rmsle"]
+    search_run = client.get_run(champion_run.data.tags["search_run_id"])
+    trials = client.search_runs(
+        [search_run.info.experiment_id], f"tags.mlflow.parentRunId = '{search_run.info.run_id}'"
+    )
+    assert len(trials) == 2
     assert json.loads(_cli(env, "status", "--json").stdout)["champion"]["version"] == "1"
 
     port = _free_port()

@@ -69,10 +69,12 @@ def test_to_price_floors_at_min_price() -> None:
 
 def test_build_model_uses_params(settings) -> None:
     params = load_params(settings.params_file)
-    lgbm = build_model(params).regressor.named_steps["lgbm"]
-    assert lgbm.n_estimators == 60
-    assert lgbm.learning_rate == 0.2
-    assert lgbm.num_leaves == 31
+    blend = build_model(params).regressor.named_steps["blend"]
+    members = dict(blend.members)
+    assert (members["lgbm"].n_estimators, members["lgbm"].learning_rate) == (60, 0.2)
+    assert (members["lgbm"].num_leaves, members["lgbm"].top_k) == (31, 2000)
+    assert members["linear"].alpha == params.linear.alpha
+    assert blend.validation_size == 0.15
 
 
 def test_fit_model_predicts_positive_finite_prices_and_beats_baseline(

@@ -1,0 +1,84 @@
+"""Blend: several regressors on the same sparse matrix, weighted by how well they do on rows
+none of them trained on.
+
+`BlendRegressor` holds out a seeded share of its rows as the validation split, fits each member
+on the rest (members that can stop early watch the validation split), then fits non-negative
+weights and an intercept on the members' validation predictions. Each member's own predictions
+stay available, so every member can be scored beside the blend.
+"""
+
+import logging
+import time
+
+import numpy as np
+from scipy.optimize import nnls
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+
+log = logging.getLogger(__name__)
+
+
+def _validation_mask(rows: int, share: float, seed: int) -> np.ndarray:
+    mask = np.zeros(rows, dtype=bool)
+    count = max(1, int(round(rows * share)))
+    mask[np.random.default_rng(seed).choice(rows, size=count, replace=False)] = True
+    return mask
+
+
+def fit_weights(predictions: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
+    """Non-negative weights summing freely, plus an intercept, minimising squared error of
+    `predictions @ weights + intercept` against `target` (columns are members)."""
+    centre = predictions.mean(axis=0)
+    varies = predictions.std(axis=0) > 1e-9  # a constant member only moves the intercept
+    weights = np.zeros(predictions.shape[1])
+    if varies.any():
+        weights[varies], _ = nnls(predictions[:, varies] - centre[varies], target - target.mean())
+    if not weights.any():
+        weights = np.full(predictions.shape[1], 1.0 / predictions.shape[1])
+    return weights, float(target.mean() - centre @ weights)
+
+
+class BlendRegressor(RegressorMixin, BaseEstimator):
+    """Members fit on most rows; weights fit on a held-out validation split of the rest."""
+
+    def __init__(self, members=(), validation_size: float = 0.1, seed: int = 0) -> None:
+        self.members = members
+        self.validation_size = validation_size
+        self.seed = seed
+
+    def fit(self, X, y) -> "BlendRegressor":
+        if not self.members:
+            raise ValueError("a blend needs at least one member")
+        y = np.asarray(y, dtype=float)
+        log.info("blend on a %d x %d matrix with %d non-zeros", *X.shape, X.nnz)
+        held_out = _validation_mask(X.shape[0], self.validation_size, self.seed)
+        fit_X, fit_y, val_X, val_y = X[~held_out], y[~held_out], X[held_out], y[held_out]
+        self.members_ = {}
+        for name, member in self.members:
+            started = time.perf_counter()
+            self.members_[name] = _fit_member(clone(member), fit_X, fit_y, val_X, val_y)
+            log.info("blend member %s fit in %.1f s", name, time.perf_counter() - started)
+        val_predictions = self._stack(val_X)
+        self.weights_, self.intercept_ = fit_weights(val_predictions, val_y)
+        self.validation_rows_ = int(held_out.sum())
+        log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights().items()})
+        return self
+
+    def _stack(self, X) -> np.ndarray:
+        return np.column_stack([member.predict(X) for member in self.members_.values()])
+
+    def predict(self, X) -> np.ndarray:
+        return self._stack(X) @ self.weights_ + self.intercept_
+
+    def predict_members(self, X) -> dict[str, np.ndarray]:
+        """Each member's own prediction, by member name."""
+        return {name: member.predict(X) for name, member in self.members_.items()}
+
+    def weights(self) -> dict[str, float]:
+        return dict(zip(self.members_, map(float, self.weights_), strict=True))
+
+
+def _fit_member(member, X, y, val_X, val_y):
+    """Fit one member; members that take a validation set (early stopping) get it."""
+    if getattr(member, "accepts_validation", False):
+        return member.fit(X, y, validation=(val_X, val_y))
+    return member.fit(X, y)
