@@ -23,7 +23,7 @@ import mlflow
 from price_alchemy.params import load_params
 from price_alchemy.settings import Settings
 from price_alchemy.tracking import ensure_experiment
-from price_alchemy.train import sample_rows, split_listings
+from price_alchemy.train import sample_listings, split_listings
 from price_alchemy.tune import search
 from price_alchemy.validate import read_valid_listings
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     params = load_params(args.params)
     listings, _ = read_valid_listings(args.data, params.validation)
     train, _ = split_listings(listings, params.split)
-    sample = sample_rows(train, args.sample, params.search.seed)
+    sample = sample_listings(train, args.sample, params.search.seed)
     timeout = args.timeout or params.search.timeout_seconds
     print(f"searching {args.trials} trials on {len(sample):,} listings ...", flush=True)
     with tempfile.TemporaryDirectory() as home:

@@ -13,8 +13,9 @@ Trains the price-suggestion model on the listings of the run's data window and r
    bad, or the data moved too far from the previous snapshot (row count, prices, unseen
    categories or brands). `report.html` / `report.json` beside the snapshot say why.
 3. **tune**: a Hyperopt TPE search over LightGBM, Ridge and feature parameters on a sample of
-   the training split: one parent MLflow run, one nested run per trial. Budget: the `max_evals`
-   and `search_timeout` params (empty: the params file's; 0 trials skips the search).
+   the training split: one parent MLflow run, one nested run per trial. Budget: the `max_evals`,
+   `timeout_minutes` and `search_sample_rows` params (empty: the params file's; 0 trials skips
+   the search).
 4. **train**: TF-IDF + one-hot features, a blend of Ridge and LightGBM on log1p(price) with the
    search's best parameters, and a price range; logged to MLflow with the snapshot's URI,
    sha256, rows, window and query, the code version, the parameters and the validation report.
@@ -87,11 +88,18 @@ def _window(context) -> tuple:
             minimum=0,
             description="Hyperopt trials; empty: the params file's value; 0 skips the search.",
         ),
-        "search_timeout": Param(
+        "timeout_minutes": Param(
             None,
             type=["null", "integer"],
             minimum=1,
-            description="Seconds after which the search starts no new trial; empty: params file.",
+            maximum=24 * 60,
+            description="Minutes after which the search starts no new trial; empty: params file.",
+        ),
+        "search_sample_rows": Param(
+            None,
+            type=["null", "integer"],
+            minimum=100,
+            description="Training listings sampled for the search trials; empty: params file.",
         ),
         "promote": Param(
             "auto",
@@ -119,8 +127,11 @@ def price_alchemy_training():
     def tune(validation: dict, snapshot: dict, **context) -> dict:
         from price_alchemy.stages import run_tune
 
-        budget = context["params"]["max_evals"], context["params"]["search_timeout"]
-        return run_tune(validation, snapshot, *budget)
+        params = context["params"]
+        timeout = params["timeout_minutes"] and params["timeout_minutes"] * 60
+        return run_tune(
+            validation, snapshot, params["max_evals"], timeout, params["search_sample_rows"]
+        )
 
     @task
     def train(validation: dict, snapshot: dict, tuned: dict) -> str:

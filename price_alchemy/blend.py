@@ -3,7 +3,7 @@ none of them trained on.
 
 `BlendRegressor` holds out a seeded share of its rows as the validation split, fits each member
 on the rest (members that can stop early watch the validation split), then fits non-negative
-weights and an intercept on the members' validation predictions. Each member's own predictions
+weights on the members' validation predictions. Each member's own predictions
 stay available, so every member can be scored beside the blend.
 """
 
@@ -24,17 +24,14 @@ def _validation_mask(rows: int, share: float, seed: int) -> np.ndarray:
     return mask
 
 
-def fit_weights(predictions: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
-    """Non-negative weights summing freely, plus an intercept, minimising squared error of
-    `predictions @ weights + intercept` against `target` (columns are members)."""
-    centre = predictions.mean(axis=0)
-    varies = predictions.std(axis=0) > 1e-9  # a constant member only moves the intercept
-    weights = np.zeros(predictions.shape[1])
-    if varies.any():
-        weights[varies], _ = nnls(predictions[:, varies] - centre[varies], target - target.mean())
+def fit_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Non-negative weights minimising the squared error of `predictions @ weights` against
+    `target` (columns are members). No intercept: the members already fit the target's level,
+    and an intercept estimated on a small validation split only adds its noise."""
+    weights, _ = nnls(predictions, target)
     if not weights.any():
         weights = np.full(predictions.shape[1], 1.0 / predictions.shape[1])
-    return weights, float(target.mean() - centre @ weights)
+    return weights
 
 
 class BlendRegressor(RegressorMixin, BaseEstimator):
@@ -58,7 +55,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             self.members_[name] = _fit_member(clone(member), fit_X, fit_y, val_X, val_y)
             log.info("blend member %s fit in %.1f s", name, time.perf_counter() - started)
         val_predictions = self._stack(val_X)
-        self.weights_, self.intercept_ = fit_weights(val_predictions, val_y)
+        self.weights_ = fit_weights(val_predictions, val_y)
         self.validation_rows_ = int(held_out.sum())
         log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights().items()})
         return self
@@ -67,7 +64,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         return np.column_stack([member.predict(X) for member in self.members_.values()])
 
     def predict(self, X) -> np.ndarray:
-        return self._stack(X) @ self.weights_ + self.intercept_
+        return self._stack(X) @ self.weights_
 
     def predict_members(self, X) -> dict[str, np.ndarray]:
         """Each member's own prediction, by member name."""

@@ -23,7 +23,7 @@ from price_alchemy.evaluate import score_prices
 from price_alchemy.features import LISTING_FIELDS, prepare_listings
 from price_alchemy.params import Params
 from price_alchemy.price_range import range_coverage
-from price_alchemy.train import fit_model, predict_members, sample_rows, to_price
+from price_alchemy.train import fit_model, predict_members, sample_listings, to_price
 
 ROWS = ("baseline", "linear", "lgbm", "blend", "original_recipe")
 ORIGINAL_SAMPLE_ROWS = 20_000
@@ -95,10 +95,13 @@ def compare_models(train: pd.DataFrame, test: pd.DataFrame, params: Params) -> C
 
 
 def _original_recipe_prices(train: pd.DataFrame, test: pd.DataFrame, seed: int) -> np.ndarray:
-    sample = sample_rows(train, ORIGINAL_SAMPLE_ROWS, seed)
+    sample = sample_listings(train, ORIGINAL_SAMPLE_ROWS, seed)
     recipe = build_original_recipe(seed)
     recipe.fit(sample[list(LISTING_FIELDS)], sample["price"].to_numpy(float))
-    return recipe.predict(test[list(LISTING_FIELDS)])
+    fields, step = test[list(LISTING_FIELDS)], ORIGINAL_SAMPLE_ROWS  # dense features: chunks
+    return np.concatenate(
+        [recipe.predict(fields.iloc[i : i + step]) for i in range(0, len(fields), step)]
+    )
 
 
 def cross_validate(listings: pd.DataFrame, params: Params, folds: int) -> list[Comparison]:

@@ -2,12 +2,15 @@
 
 `prepare_listings` fills gaps and builds the text and categorical columns (the brand joins the
 title; the description is read with the title and category; the category splits into its three
-levels; the brand crosses the category, since a brand's premium differs by category).
+levels; the brand and each title word cross the category, since a brand's premium and what a
+word such as "case" says about the price differ by category).
 `build_preprocessor` returns the sklearn steps that first fill missing brands from titles
 (`brand_inference`), then do this, then TF-IDF the texts (word 1-2-grams, optionally character
 n-grams of the title) and one-hot the categories, so training and serving share exactly one
 transformation. The matrix is sparse float32 from end to end.
 """
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -38,6 +41,8 @@ CATEGORICAL_COLUMNS = (
     "brand_category",
 )
 NO_DESCRIPTION = "No description yet"
+CROSS_SEPARATOR = "\t"
+WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -54,6 +59,7 @@ def prepare_listings(frame: pd.DataFrame) -> pd.DataFrame:
         {
             "title_text": brand + " " + name,
             "description_text": name + " " + category + " " + description,
+            "category_title": category + CROSS_SEPARATOR + name,
             "brand": brand,
             "category_top": levels[0].fillna("").to_numpy(),
             "category_mid": levels[1].fillna("").to_numpy(),
@@ -66,6 +72,12 @@ def prepare_listings(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def category_words(document: str) -> list[str]:
+    """Analyzer for `category_title`: each title word prefixed by the listing's category."""
+    category, _, title = document.partition(CROSS_SEPARATOR)
+    return [f"{category}|{word}" for word in WORD.findall(title.lower())]
+
+
 def as_sparse_float32(matrix) -> sp.csr_matrix:
     """The feature matrix as CSR float32 (ColumnTransformer densifies when nothing is zero)."""
     return sp.csr_matrix(matrix, dtype=np.float32)
@@ -76,6 +88,16 @@ def _tfidf(max_features: int, params: FeatureParams) -> TfidfVectorizer:
         max_features=max_features,
         ngram_range=(1, params.ngram_max),
         min_df=params.min_df,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def _cross_tfidf(params: FeatureParams) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=category_words,
+        max_features=params.category_title_max_features,
+        min_df=params.category_title_min_df,
         sublinear_tf=True,
         dtype=np.float32,
     )
@@ -102,6 +124,8 @@ def _column_steps(params: FeatureParams) -> list[tuple]:
             list(CATEGORICAL_COLUMNS),
         ),
     ]
+    if params.category_title_max_features:
+        steps.append(("category_title", _cross_tfidf(params), "category_title"))
     if params.char_max_features:
         steps.append(("title_chars", _char_tfidf(params), "title_text"))
     return steps

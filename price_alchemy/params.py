@@ -62,6 +62,8 @@ class FeatureParams(_Section):
     description_max_features: int = Field(ge=1)
     ngram_max: int = Field(ge=1, le=3)
     min_df: int = Field(ge=1)
+    category_title_max_features: int = Field(default=100000, ge=0)
+    category_title_min_df: int = Field(default=10, ge=1)
     char_max_features: int = Field(default=0, ge=0)
     brand_min_count: int = Field(default=3, ge=1)
 

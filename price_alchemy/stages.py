@@ -36,7 +36,7 @@ from price_alchemy.train import (
     feature_importance,
     fit_model,
     predict_members,
-    sample_rows,
+    sample_listings,
     split_listings,
 )
 from price_alchemy.tune import SearchResult, search
@@ -96,11 +96,13 @@ def run_tune(
     snapshot: dict,
     max_evals: int | None = None,
     timeout: int | None = None,
+    sample_rows: int | None = None,
     settings: Settings | None = None,
 ) -> dict:
     """Search LightGBM, Ridge and feature parameters with Hyperopt on a sample of the training
     split, in a parent MLflow run with a nested run per trial; returns the best overrides.
-    `max_evals` and `timeout` default to params.yaml's `search` section; 0 trials skips."""
+    `max_evals`, `timeout` (seconds) and `sample_rows` default to params.yaml's `search`
+    section; 0 trials skips."""
     settings = settings or get_settings()
     params = _params(settings)
     max_evals = params.search.max_evals if max_evals is None else max_evals
@@ -108,15 +110,16 @@ def run_tune(
     if max_evals == 0:
         return {"search_run_id": None, "best": {}, "skipped": "max_evals is 0"}
     train, _ = _splits(validation["clean_uri"], params)
-    sample = sample_rows(train, params.search.sample_rows, params.search.seed)
+    sample = sample_listings(train, sample_rows or params.search.sample_rows, params.search.seed)
     tags = snapshot_tags(snapshot) | code_version_tags() | {"kind": "search"}
     with mlflow.start_run(experiment_id=ensure_experiment(settings), run_name="search", tags=tags):
         mlflow.log_params({"max_evals": max_evals, "timeout": timeout, "sample": len(sample)})
         started = time.perf_counter()
         result = search(sample, params, max_evals, timeout)
-        mlflow.log_metrics(_search_metrics(result, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
+        mlflow.log_metrics(_search_metrics(result, seconds))
         _log_trials(result.trials)
-    return result.to_dict()
+    return result.to_dict() | {"search_seconds": seconds}
 
 
 def _search_metrics(result: SearchResult, seconds: float) -> dict[str, float]:
@@ -150,6 +153,8 @@ def run_train(
         mlflow.log_params(flatten_params(params.model_dump()))
         mlflow.log_dict(params.model_dump(), PARAMS_ARTIFACT)
         mlflow.log_metrics({"train_rows": len(train), "test_rows": len(test)})
+        if "search_seconds" in tuned:
+            mlflow.log_metric("search_seconds", tuned["search_seconds"])
         _log_validation(validation)
         started = time.perf_counter()
         model = fit_model(train, params)

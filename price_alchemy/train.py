@@ -50,7 +50,7 @@ def hash_split(frame: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFra
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def sample_rows(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+def sample_listings(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     """A seeded sample of at most `rows` listings (all of them when there are fewer)."""
     if len(frame) <= rows:
         return frame

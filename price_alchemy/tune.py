@@ -8,6 +8,7 @@ status). A trial that raises or runs past `trial_timeout_seconds` is recorded as
 search goes on; the search stops after `max_evals` trials or `timeout_seconds`.
 """
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -23,15 +24,16 @@ from price_alchemy.features import LISTING_FIELDS, build_preprocessor
 from price_alchemy.params import Params, apply_overrides
 from price_alchemy.train import build_blend, hash_split
 
-TOP_K_CHOICES = (5000, 10000, 20000, 40000)
+log = logging.getLogger(__name__)
+TOP_K_CHOICES = (2000, 4000, 6000, 10000)
 MIN_DF_CHOICES = (2, 3, 5)
 
 
 def search_space() -> dict:
     """Hyperopt's space, keyed by `section.field` of params.yaml."""
     return {
-        "model.num_leaves": hp.qloguniform("model.num_leaves", math.log(15), math.log(255), 1),
-        "model.learning_rate": hp.loguniform("model.learning_rate", math.log(0.03), math.log(0.4)),
+        "model.num_leaves": hp.qloguniform("model.num_leaves", math.log(15), math.log(127), 1),
+        "model.learning_rate": hp.loguniform("model.learning_rate", math.log(0.08), math.log(0.5)),
         "model.min_child_samples": hp.qloguniform(
             "model.min_child_samples", math.log(5), math.log(200), 1
         ),
@@ -121,6 +123,7 @@ class _Objective:
                 loss, status, error = float("nan"), "fail", f"{type(failure).__name__}: {failure}"
             seconds = time.perf_counter() - started
             _log_trial(loss, status, error, seconds)
+        log.info("%s: %s, RMSLE %.4f, %.0f s %s", name, status, loss, seconds, error)
         self.records.append(
             {"trial": len(self.records), "loss": loss, "status": status, "seconds": seconds}
             | overrides

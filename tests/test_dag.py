@@ -52,7 +52,8 @@ def test_structure(dagbag):
         "register": {"train", "validate", "evaluate"},
     }
     assert dag.catchup is False
-    assert {"window_days", "promote", "max_evals", "search_timeout"} <= set(dag.params.keys())
+    params = {"window_days", "promote", "max_evals", "timeout_minutes", "search_sample_rows"}
+    assert params <= set(dag.params.keys())
     assert dag.doc_md and "champion" in dag.doc_md
 
 

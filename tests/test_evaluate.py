@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from price_alchemy.evaluate import mae, rmsle, score_model
+from price_alchemy.evaluate import mae, r2_log, rmsle, score_model
 from price_alchemy.features import LISTING_FIELDS
 
 
@@ -60,5 +60,18 @@ def test_score_model() -> None:
     )
     model = FixedModel([3.0, 1.0])
     scores = score_model(model, listings)
-    assert scores == {"rmsle": pytest.approx(math.log(2)), "mae": pytest.approx(2.0)}
+    # swapped log prices: squared error 4x the variance around the mean, so R^2 = 1 - 4
+    assert scores == {
+        "rmsle": pytest.approx(math.log(2)),
+        "mae": pytest.approx(2.0),
+        "r2": pytest.approx(-3.0),
+    }
     assert model.columns == list(LISTING_FIELDS)
+
+
+def test_r2_of_log_prices() -> None:
+    prices = np.array([3.0, 10.0, 40.0])
+    assert r2_log(prices, prices) == pytest.approx(1.0)
+    mean_guess = np.full(3, np.expm1(np.log1p(prices).mean()))
+    assert r2_log(prices, mean_guess) == pytest.approx(0.0)
+    assert r2_log(np.array([5.0, 5.0]), np.array([5.0, 6.0])) == 0.0  # no variance to explain

@@ -9,11 +9,18 @@ from price_alchemy.features import (
     CATEGORICAL_COLUMNS,
     LISTING_FIELDS,
     build_preprocessor,
+    category_words,
     prepare_listings,
 )
 from price_alchemy.params import FeatureParams, load_params
 
-TINY = FeatureParams(name_max_features=50, description_max_features=50, ngram_max=2, min_df=1)
+TINY = FeatureParams(
+    name_max_features=50,
+    description_max_features=50,
+    ngram_max=2,
+    min_df=1,
+    category_title_min_df=1,
+)
 
 
 def raw(**overrides) -> pd.DataFrame:
@@ -39,6 +46,7 @@ def test_prepare_builds_text_and_categorical_columns() -> None:
     assert list(prepared.columns) == [
         "title_text",
         "description_text",
+        "category_title",
         *CATEGORICAL_COLUMNS,
     ]
     first = prepared.iloc[0]
@@ -47,6 +55,16 @@ def test_prepare_builds_text_and_categorical_columns() -> None:
     assert first["brand"] == "Zara"
     assert first["condition"] == "1"
     assert first["shipping_paid"] == "0"
+    assert first["brand_category"] == "Zara|Women/Dresses/Maxi"
+    assert category_words(first["category_title"]) == [
+        "Women/Dresses/Maxi|red",
+        "Women/Dresses/Maxi|dress",
+    ]
+
+
+def test_no_brand_means_no_brand_cross() -> None:
+    prepared = prepare_listings(raw(brand_name=[None, "Levi's", "", "MAC"]))
+    assert prepared["brand_category"].tolist()[::2] == ["", ""]
 
 
 def test_category_split_into_levels() -> None:

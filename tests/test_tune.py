@@ -107,6 +107,7 @@ def test_training_uses_and_records_the_search(prepared):
     client = use_tracking(settings)
     run = client.get_run(run_id)
     assert run.data.tags["search_run_id"] == tuned["search_run_id"]
+    assert run.data.metrics["search_seconds"] == pytest.approx(tuned["search_seconds"])
     for key, value in tuned["best"].items():
         assert float(run.data.params[key]) == pytest.approx(value)
     diagnostics = {a.path for a in client.list_artifacts(run_id, "diagnostics")}
