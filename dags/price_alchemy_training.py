@@ -62,6 +62,11 @@ def _window(context) -> tuple:
     return trailing_window(end, days or load_params(get_settings().params_file).extract.window_days)
 
 
+def _optional_int(description: str, **bounds) -> Param:
+    """A form field for an integer that may be left empty (then the params file decides)."""
+    return Param(None, type=["null", "integer"], description=description, **bounds)
+
+
 @dag(
     dag_id="price_alchemy_training",
     schedule="@weekly",
@@ -76,30 +81,19 @@ def _window(context) -> tuple:
         "max_retry_delay": timedelta(minutes=10),
     },
     params={
-        "window_days": Param(
-            None,
-            type=["null", "integer"],
-            minimum=1,
-            description="Trailing days of listings to train on; empty: the params file's value.",
+        "window_days": _optional_int(
+            "Trailing days of listings to train on; empty: the params file's value.", minimum=1
         ),
-        "max_evals": Param(
-            None,
-            type=["null", "integer"],
-            minimum=0,
-            description="Hyperopt trials; empty: the params file's value; 0 skips the search.",
+        "max_evals": _optional_int(
+            "Hyperopt trials; empty: the params file's value; 0 skips the search.", minimum=0
         ),
-        "timeout_minutes": Param(
-            None,
-            type=["null", "integer"],
+        "timeout_minutes": _optional_int(
+            "Minutes after which the search starts no new trial; empty: params file.",
             minimum=1,
             maximum=24 * 60,
-            description="Minutes after which the search starts no new trial; empty: params file.",
         ),
-        "search_sample_rows": Param(
-            None,
-            type=["null", "integer"],
-            minimum=100,
-            description="Training listings sampled for the search trials; empty: params file.",
+        "search_sample_rows": _optional_int(
+            "Training listings sampled for the search trials; empty: params file.", minimum=100
         ),
         "promote": Param(
             "auto",
