@@ -25,6 +25,7 @@ from price_alchemy.params import Params, apply_overrides
 from price_alchemy.train import build_blend, hash_split
 
 log = logging.getLogger(__name__)
+TRIAL_SALT = 7919
 TOP_K_CHOICES = (2000, 4000, 6000, 10000)
 MIN_DF_CHOICES = (2, 3, 5)
 
@@ -89,7 +90,8 @@ class _Objective:
     """Fits and scores the blend on the sample for one point; caches feature matrices."""
 
     def __init__(self, sample: pd.DataFrame, params: Params, trial_timeout: float) -> None:
-        self.fit_rows, self.val_rows = hash_split(sample, 0.2, params.search.seed)
+        # salted apart from the train/test split, whose hash decided which rows are in `sample`
+        self.fit_rows, self.val_rows = hash_split(sample, 0.2, params.search.seed + TRIAL_SALT)
         self.params, self.trial_timeout = params, trial_timeout
         self.matrices: dict[tuple, tuple] = {}
         self.records: list[dict] = []
