@@ -64,7 +64,11 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         return np.column_stack([member.predict(X) for member in self.members_.values()])
 
     def predict(self, X) -> np.ndarray:
-        return self._stack(X) @ self.weights_
+        return self.predict_stacked(self._stack(X))
+
+    def predict_stacked(self, predictions: np.ndarray) -> np.ndarray:
+        """The blend of member predictions already made (one column per member, in order)."""
+        return predictions @ self.weights_
 
     def predict_members(self, X) -> dict[str, np.ndarray]:
         """Each member's own prediction, by member name."""

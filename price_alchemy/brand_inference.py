@@ -16,13 +16,9 @@ TOKEN_PATTERN = r"(?u)\b\w+\b"
 MAX_BRAND_WORDS = 4
 
 
-def _analyzer(ngram_max: int = 1):
-    return CountVectorizer(token_pattern=TOKEN_PATTERN, ngram_range=(1, ngram_max)).build_analyzer()
-
-
 def brand_keys(counts: pd.Series) -> dict[str, str]:
     """Lower-cased word sequence -> brand; where brands share a sequence the most frequent wins."""
-    words = _analyzer()
+    words = CountVectorizer(token_pattern=TOKEN_PATTERN).build_analyzer()
     keys: dict[str, str] = {}
     for brand in counts.sort_values(ascending=True, kind="stable").index:
         key = " ".join(words(brand))

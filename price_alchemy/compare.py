@@ -85,12 +85,12 @@ def compare_models(train: pd.DataFrame, test: pd.DataFrame, params: Params) -> C
     started = time.perf_counter()
     model = fit_model(train, params)
     fit_seconds = time.perf_counter() - started
-    predictions = predict_members(model, test) | {"blend": model.predict(test)}
+    predictions = predict_members(model, test)
     baseline = GroupMedianRegressor(min_group_size=params.baseline.min_group_size)
     predictions["baseline"] = baseline.fit(train, train["price"]).predict(test)
     predictions["original_recipe"] = _original_recipe_prices(train, test, params.split.seed)
     scores = pd.DataFrame({row: score_prices(actual, predictions[row]) for row in ROWS}).T
-    coverage = range_coverage(model, test)
+    coverage = range_coverage(model, test, predictions["blend"])
     return Comparison(scores, coverage, fit_seconds, len(train), len(test), model)
 
 

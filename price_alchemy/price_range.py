@@ -45,14 +45,23 @@ class PriceRangeModel(RegressorMixin, BaseEstimator):
     def predict_range(self, listings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(price, low, high) per listing; low <= price <= high."""
         price = self.predict(listings)
+        return price, *self.bounds(price)
+
+    def bounds(self, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) around already predicted prices."""
         log_price = np.log1p(price)
         low = np.expm1(log_price + min(self.log_low_, 0.0))
         high = np.expm1(log_price + max(self.log_high_, 0.0))
-        return price, low, high
+        return low, high
 
 
-def range_coverage(model: PriceRangeModel, listings: pd.DataFrame) -> float:
-    """Share of listings whose realized price lies within the model's range."""
-    _, low, high = model.predict_range(listings[list(LISTING_FIELDS)])
+def range_coverage(
+    model: PriceRangeModel, listings: pd.DataFrame, predicted: np.ndarray | None = None
+) -> float:
+    """Share of listings whose realized price lies within the model's range (`predicted`: the
+    model's prices for these listings, when already at hand)."""
+    if predicted is None:
+        predicted = model.predict(listings[list(LISTING_FIELDS)])
+    low, high = model.bounds(predicted)
     price = listings["price"].to_numpy(float)
     return float(np.mean((price >= low) & (price <= high)))

@@ -189,8 +189,9 @@ def run_evaluate(run_id: str, clean_uri: str, settings: Settings | None = None) 
     model = load_price_model(run.data.tags["model_uri"])
     baseline = GroupMedianRegressor(min_group_size=params.baseline.min_group_size)
     baseline.fit(train, train["price"])
-    predicted, baseline_predicted = model.predict(test), baseline.predict(test)
-    metrics = _scores(model, test, predicted, baseline_predicted)
+    predictions = predict_members(model, test)
+    predicted, baseline_predicted = predictions.pop("blend"), baseline.predict(test)
+    metrics = _scores(model, test, predicted, predictions, baseline_predicted)
     for key, value in metrics.items():
         client.log_metric(run_id, key, value)
     trials = _search_trials(client, run.data.tags.get("search_run_id"))
@@ -202,14 +203,14 @@ def run_evaluate(run_id: str, clean_uri: str, settings: Settings | None = None) 
     return metrics
 
 
-def _scores(model, test: pd.DataFrame, predicted, baseline_predicted) -> dict[str, float]:
+def _scores(model, test: pd.DataFrame, predicted, members: dict, baseline_predicted) -> dict:
     actual = test["price"]
     metrics = {f"model_{k}": v for k, v in score_prices(actual, predicted).items()}
-    for member, member_predicted in predict_members(model, test).items():
+    for member, member_predicted in members.items():
         metrics |= {f"{member}_{k}": v for k, v in score_prices(actual, member_predicted).items()}
     metrics |= {f"baseline_{k}": v for k, v in score_prices(actual, baseline_predicted).items()}
     return metrics | {
-        "range_coverage": range_coverage(model, test),
+        "range_coverage": range_coverage(model, test, predicted),
         "range_nominal": model.coverage,
     }
 

@@ -94,10 +94,13 @@ def blend_of(model: PriceRangeModel) -> tuple[Pipeline, BlendRegressor]:
 
 
 def predict_members(model: PriceRangeModel, listings: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each blend member's own price prediction (dollars), by member name."""
+    """Each blend member's own price prediction (dollars) by member name, and the blend's
+    (the model's price) under "blend", from one pass of the features."""
     features, blend = blend_of(model)
     matrix = features.transform(listings[list(LISTING_FIELDS)])
-    return {name: to_price(log) for name, log in blend.predict_members(matrix).items()}
+    members = blend.predict_members(matrix)
+    logs = members | {"blend": blend.predict_stacked(np.column_stack(list(members.values())))}
+    return {name: to_price(log) for name, log in logs.items()}
 
 
 def feature_importance(model: PriceRangeModel) -> pd.Series:
