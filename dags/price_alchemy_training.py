@@ -2,6 +2,13 @@
 ### Price Alchemy: training
 
 Trains the price-suggestion model on the listings of the run's data window and registers it.
+Runs on the schedule `PRICE_ALCHEMY_TRAINING_SCHEDULE` (default `@weekly`), when
+`price_alchemy_monitoring` sees drift (its `reason` param says which threshold), or by hand:
+**Trigger** opens a form with the params below. A manual run's window ends at its logical date.
+Tasks retry with exponential backoff (3 tries, 20 s doubling to 10 min) and each has a timeout
+(extract, validate, evaluate 1 h; tune 6 h; train 3 h; register 30 min). Re-running a logical
+date overwrites its snapshot and, seeded, gives the same metrics; a retried register never
+registers a run twice.
 
 1. **extract**: the trailing `window_days` of listings before the run's data interval end, from
    the warehouse (DuckDB or BigQuery, by settings) into a Parquet snapshot keyed by the window
@@ -22,12 +29,13 @@ Trains the price-suggestion model on the listings of the run's data window and r
 5. **evaluate**: RMSLE, MAE and R^2 of the blend, each member and the rules baseline on the
    held-out split, the price range's coverage, and diagnostics (plots, per-category errors,
    feature importance, search loss) as artifacts.
-6. **register**: a new version of the registered model `price-alchemy` with the alias
-   `challenger`; it takes `champion` if there is none, or if its RMSLE beats the champion's on
-   the same held-out listings by the margin in the params (0.5%). The `promote` param of a
-   manual trigger can `force` it or say `never`.
+6. **register**: once per MLflow run (a retry finds it by its run id), a new version of the
+   registered model `price-alchemy` with the alias `challenger`; it takes `champion` if there
+   is none, or if its RMSLE beats the champion's on the same held-out listings by the margin
+   in the params (0.5%). The `promote` param of a manual trigger can `force` it or say `never`.
 
-XCom carries only URIs, run ids and metrics. Settings come from `PRICE_ALCHEMY_*` variables.
+XCom carries only URIs, run ids and metrics. Settings come from `PRICE_ALCHEMY_*` variables,
+modelling parameters from the params file (`PRICE_ALCHEMY_PARAMS_FILE`).
 """
 
 from datetime import timedelta
@@ -35,65 +43,50 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from price_alchemy.dag_support import RETRIES, fail_fast, optional_param, run_window
+from price_alchemy.settings import get_settings
 
-def _fail_fast(stage, *args):
-    """Run a stage; errors a person must fix fail the task at once, others are retried."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from price_alchemy.validate import ValidationFailed
-    from price_alchemy.warehouse import WarehouseError, WarehouseUnavailable
-
-    try:
-        return stage(*args)
-    except WarehouseUnavailable:
-        raise
-    except (WarehouseError, ValidationFailed) as error:
-        raise AirflowFailException(str(error)) from error
-
-
-def _window(context) -> tuple:
-    """The run's training window: `window_days` before its data interval end."""
-    from price_alchemy.extract import trailing_window
-    from price_alchemy.params import load_params
-    from price_alchemy.settings import get_settings
-
-    end = context["data_interval_end"] or context["dag_run"].run_after
-    days = context["params"]["window_days"]
-    return trailing_window(end, days or load_params(get_settings().params_file).extract.window_days)
-
-
-def _optional_int(description: str, **bounds) -> Param:
-    """A form field for an integer that may be left empty (then the params file decides)."""
-    return Param(None, type=["null", "integer"], description=description, **bounds)
+TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (at most 5 h)
+    "extract": timedelta(hours=1),
+    "validate": timedelta(hours=1),
+    "tune": timedelta(hours=6),
+    "train": timedelta(hours=3),
+    "evaluate": timedelta(hours=1),
+    "register": timedelta(minutes=30),
+}
 
 
 @dag(
     dag_id="price_alchemy_training",
-    schedule="@weekly",
+    schedule=get_settings().training_schedule,
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
+    max_active_runs=1,
     doc_md=__doc__,
     tags=["price-alchemy"],
-    default_args={
-        "retries": 3,
-        "retry_delay": timedelta(seconds=20),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=10),
-    },
+    default_args=RETRIES,
     params={
-        "window_days": _optional_int(
-            "Trailing days of listings to train on; empty: the params file's value.", minimum=1
+        "window_days": optional_param(
+            "integer",
+            "Trailing days of listings to train on; empty: the params file's value.",
+            minimum=1,
         ),
-        "max_evals": _optional_int(
-            "Hyperopt trials; empty: the params file's value; 0 skips the search.", minimum=0
+        "max_evals": optional_param(
+            "integer",
+            "Hyperopt trials; empty: the params file's value; 0 skips the search.",
+            minimum=0,
+            maximum=1000,
         ),
-        "timeout_minutes": _optional_int(
+        "timeout_minutes": optional_param(
+            "integer",
             "Minutes after which the search starts no new trial; empty: params file.",
             minimum=1,
-            maximum=24 * 60,
+            maximum=5 * 60,
         ),
-        "search_sample_rows": _optional_int(
-            "Training listings sampled for the search trials; empty: params file.", minimum=100
+        "search_sample_rows": optional_param(
+            "integer",
+            "Training listings sampled for the search trials; empty: params file.",
+            minimum=100,
         ),
         "promote": Param(
             "auto",
@@ -102,22 +95,29 @@ def _optional_int(description: str, **bounds) -> Param:
             description="auto: champion only if it beats the champion by the margin; "
             "force: make it champion; never: register it as challenger only.",
         ),
+        "reason": optional_param(
+            "string",
+            "Why this run was started (the monitoring DAG says which threshold was crossed);"
+            " kept as the MLflow tag trigger.reason.",
+            maxLength=8000,
+        ),
     },
 )
 def price_alchemy_training():
-    @task
+    @task(execution_timeout=TIMEOUTS["extract"])
     def extract(**context) -> dict:
         from price_alchemy.stages import run_extract
 
-        return _fail_fast(run_extract, *_window(context))
+        window = run_window(context, context["params"]["window_days"], "extract")
+        return fail_fast(run_extract, *window)
 
-    @task
+    @task(execution_timeout=TIMEOUTS["validate"])
     def validate(snapshot: dict) -> dict:
         from price_alchemy.stages import run_validate
 
-        return _fail_fast(run_validate, snapshot["uri"])
+        return fail_fast(run_validate, snapshot["uri"])
 
-    @task
+    @task(execution_timeout=TIMEOUTS["tune"])
     def tune(validation: dict, snapshot: dict, **context) -> dict:
         from price_alchemy.stages import run_tune
 
@@ -127,19 +127,20 @@ def price_alchemy_training():
             validation, snapshot, params["max_evals"], timeout, params["search_sample_rows"]
         )
 
-    @task
-    def train(validation: dict, snapshot: dict, tuned: dict) -> str:
+    @task(execution_timeout=TIMEOUTS["train"])
+    def train(validation: dict, snapshot: dict, tuned: dict, **context) -> str:
         from price_alchemy.stages import run_train
 
-        return run_train(validation, snapshot, tuned)
+        reason = context["params"]["reason"] or f"{context['dag_run'].run_type} run"
+        return run_train(validation, snapshot, tuned, reason)
 
-    @task
+    @task(execution_timeout=TIMEOUTS["evaluate"])
     def evaluate(mlflow_run_id: str, validation: dict) -> dict:
         from price_alchemy.stages import run_evaluate
 
         return run_evaluate(mlflow_run_id, validation["clean_uri"])
 
-    @task
+    @task(execution_timeout=TIMEOUTS["register"])
     def register(mlflow_run_id: str, validation: dict, **context) -> dict:
         from price_alchemy.stages import run_register
 

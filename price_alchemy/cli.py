@@ -69,6 +69,14 @@ def demo_data(
     ] = None,
     days: Annotated[int, typer.Option(min=1, help="created_at spans this many days.")] = 365,
     append: Annotated[bool, typer.Option(help="Append instead of replacing the table.")] = False,
+    drift: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Market drift from 0 (none) to 1: trending categories and brands, inflation.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Write realistic Mercari-schema demo listings into the warehouse table."""
     from price_alchemy.demo_data import generate_listings
@@ -77,8 +85,9 @@ def demo_data(
 
     settings = get_settings()
     started = time.perf_counter()
-    typer.echo(f"generating {rows:,} listings (seed {seed}) ...")
-    listings = generate_listings(rows, seed=seed, end=end or _today(), days=days)
+    drifted = f", drift {drift:g}" if drift > 0 else ""
+    typer.echo(f"generating {rows:,} listings (seed {seed}{drifted}) ...")
+    listings = generate_listings(rows, seed=seed, end=end or _today(), days=days, drift=drift)
     warehouse = _run_stage(open_warehouse, settings)
     written = _run_stage(load_table, warehouse, listings, settings.home / "loads", not append)
     typer.echo(

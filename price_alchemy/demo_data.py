@@ -7,6 +7,12 @@ materials, "for parts", "authentic"), a shipping effect and heteroscedastic nois
 rounded to whole dollars and clipped to [3, 2000]. Every row-level step is vectorised: numpy
 draws index arrays into string vocabularies and pyarrow.compute joins the pieces, so a million
 rows take seconds and no Python loop runs per row. Nothing is read or built at import time.
+
+`drift` in [0, 1] moves the market, for drift-detection demos: about 0.2 * drift of the rows fall
+into trending leaves that do not exist at drift 0 (smart rings, air fryers, graded cards, ...),
+most of their branded rows and 0.25 * drift of the other branded rows carry trending brands that
+do not exist at drift 0 either, and every latent log1p(price) rises by 0.15 * drift. The extra
+numbers are drawn only when drift > 0, so drift 0 gives the very rows of the undrifted market.
 """
 
 from collections.abc import Sequence
@@ -68,17 +74,39 @@ _AUTHENTIC_P = np.array([0.3, 0.08, 0.01, 0.01, 0.0])  # by tier, last = unbrand
 _MULTI_P = (0.018, 0.010, 0.022)  # lot of N, set of N, bundle (before the kind multiplier)
 _SHIP_INTERCEPT = -0.2
 _SHIP_SLOPE = 1.4
+# drift: share of rows in trending leaves and of other branded rows with a trending brand (per
+# unit of drift), share of trending-leaf rows with a trending brand, inflation of log1p(price)
+_TREND_LEAF_SHARE = 0.2
+_TREND_BRAND_SHARE = 0.25
+_TREND_LEAF_BRAND_P = 0.85
+_INFLATION = 0.15
 
 
 # --- rows ----------------------------------------------------------------------------------------
-def _draw_item(world: World, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def _trend_leaf(
+    world: World, rng: np.random.Generator, leaf: np.ndarray, drift: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """About _TREND_LEAF_SHARE * drift of the rows moved to a trending leaf; (leaf, trending)."""
+    n = leaf.shape[0]
+    trending = rng.random(n) < _TREND_LEAF_SHARE * drift
+    trend_leaf = world.trend_leaf_choice.draw(rng, np.zeros(n, dtype=np.int64))
+    return np.where(trending, trend_leaf, leaf), trending
+
+
+def _draw_item(
+    world: World, rng: np.random.Generator, n: int, drift: float
+) -> dict[str, np.ndarray]:
     """What is sold: leaf, condition, noun, colour and whether the category is missing."""
     leaf = world.leaf_choice.draw(rng, np.zeros(n, dtype=np.int64))
+    trending = np.zeros(n, dtype=bool)
+    if drift > 0:
+        leaf, trending = _trend_leaf(world, rng, leaf, drift)
     kind = world.leaf_kind[leaf]
     noun_offset = (rng.random(n) * world.noun_count[leaf]).astype(np.int64)
     has_colour = rng.random(n) < world.kind_table["colour_p"][kind]
     return {
         "leaf": leaf,
+        "trending": trending,
         "top": world.leaf_top[leaf],
         "kind": kind,
         "cond": rng.choice(5, size=n, p=_COND_P) + 1,
@@ -88,11 +116,27 @@ def _draw_item(world: World, rng: np.random.Generator, n: int) -> dict[str, np.n
     }
 
 
-def _draw_brand(world: World, rng: np.random.Generator, rows: dict) -> dict[str, np.ndarray]:
+def _trend_brand(
+    world: World, rng: np.random.Generator, rows: dict, brand: np.ndarray, drift: float
+) -> np.ndarray:
+    """A trending brand at home in the row's top (making its kind, if one does) instead of the
+    usual one: for _TREND_LEAF_BRAND_P of trending-leaf rows, _TREND_BRAND_SHARE * drift of the
+    others."""
+    group = rows["top"] * world.kind_count + rows["kind"]
+    trend_brand = world.trend_brand_choice.draw(rng, group)
+    p = np.where(rows["trending"], _TREND_LEAF_BRAND_P, _TREND_BRAND_SHARE * drift)
+    return np.where(rng.random(brand.shape[0]) < p, trend_brand, brand)
+
+
+def _draw_brand(
+    world: World, rng: np.random.Generator, rows: dict, drift: float
+) -> dict[str, np.ndarray]:
     """brand_state 0: brand_name shown, 1: brand_name missing but brand in the title (its
     effect applies), 2: unbranded."""
     n = rows["top"].shape[0]
     brand = world.brand_choice.draw(rng, rows["top"] * world.kind_count + rows["kind"])
+    if drift > 0:
+        brand = _trend_brand(world, rng, rows, brand, drift)
     missing = rng.random(n) < world.top_missing[rows["top"]]
     in_title = rng.random(n) < 1.0 / 3.0
     state = np.where(missing, np.where(in_title, 1, 2), 0)
@@ -154,8 +198,11 @@ def _text_effect(world: World, rows: dict) -> np.ndarray:
     return effect
 
 
-def _draw_price(world: World, rng: np.random.Generator, rows: dict) -> dict[str, np.ndarray]:
-    """log1p(price) = leaf + brand + condition + text + shipping + noise; whole dollars."""
+def _draw_price(
+    world: World, rng: np.random.Generator, rows: dict, drift: float
+) -> dict[str, np.ndarray]:
+    """log1p(price) = leaf + brand + condition + text + inflation + shipping + noise; whole
+    dollars."""
     n, cond = rows["leaf"].shape[0], rows["cond"]
     brand = np.where(rows["brand_state"] == 2, _UNBRANDED_EFFECT, world.brand_effect[rows["brand"]])
     sigma = world.leaf_sigma[rows["leaf"]] * np.where(cond >= 4, 1.25, 1.0)
@@ -164,6 +211,7 @@ def _draw_price(world: World, rng: np.random.Generator, rows: dict) -> dict[str,
         + brand
         + _COND_EFFECT[cond - 1]
         + _text_effect(world, rows)
+        + _INFLATION * drift
         + sigma * rng.standard_normal(n)
     )
     ship_p = 1.0 / (1.0 + np.exp(_SHIP_SLOPE * (latent - 3.0) - _SHIP_INTERCEPT))
@@ -174,12 +222,14 @@ def _draw_price(world: World, rng: np.random.Generator, rows: dict) -> dict[str,
     return {"shipping": shipping, "price": np.clip(price, 3.0, 2000.0)}
 
 
-def _draw_rows(world: World, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    rows = _draw_item(world, rng, n)
-    rows |= _draw_brand(world, rng, rows)
+def _draw_rows(
+    world: World, rng: np.random.Generator, n: int, drift: float
+) -> dict[str, np.ndarray]:
+    rows = _draw_item(world, rng, n, drift)
+    rows |= _draw_brand(world, rng, rows, drift)
     rows |= _draw_tokens(world, rng, rows)
     rows |= _draw_placement(rng, rows)
-    return rows | _draw_price(world, rng, rows)
+    return rows | _draw_price(world, rng, rows, drift)
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -297,8 +347,10 @@ def _description(world: World, rng: np.random.Generator, rows: dict) -> pa.Array
 
 
 # --- assembly ------------------------------------------------------------------------------------
-def _chunk(world: World, rng: np.random.Generator, ids: np.ndarray, ts: np.ndarray) -> pa.Table:
-    rows = _draw_rows(world, rng, ids.shape[0])
+def _chunk(
+    world: World, rng: np.random.Generator, ids: np.ndarray, ts: np.ndarray, drift: float
+) -> pa.Table:
+    rows = _draw_rows(world, rng, ids.shape[0], drift)
     category = world.leaf_names.take(pa.array(rows["leaf"], mask=rows["no_category"]))
     brand = world.brand_names.take(pa.array(rows["brand"], mask=rows["brand_state"] != 0))
     columns = [
@@ -344,25 +396,30 @@ def generate_listings(
     end: datetime | None = None,
     days: int = 365,
     id_offset: int = 0,
+    drift: float = 0.0,
 ) -> pa.Table:
     """`rows` synthetic listings in the Mercari schema (columns DEMO_COLUMNS), as a pyarrow Table.
 
     created_at (naive UTC, microseconds) lies in [end - days, end), sorted ascending, so
     train_id = id_offset + row index increases with time; `end` defaults to today's midnight
-    UTC. The table is a pure function of (rows, seed, end, days, id_offset): the world is fixed
-    by WORLD_SEED and the rows are drawn from `seed`, which alone decides the content (id_offset
-    only shifts the ids), so use distinct seeds for batches that should differ.
+    UTC. `drift` in [0, 1] moves the market (trending leaves and brands, inflation; see the
+    module docstring); 0 is today's market. The table is a pure function of (rows, seed, end,
+    days, id_offset, drift): the world is fixed by WORLD_SEED and the rows are drawn from `seed`,
+    which with drift alone decides the content (id_offset only shifts the ids), so use distinct
+    seeds for batches that should differ.
     """
     if rows < 0 or days < 1 or id_offset < 0:
         raise ValueError(
             f"need rows >= 0, days >= 1, id_offset >= 0; got {rows}, {days}, {id_offset}"
         )
+    if not 0.0 <= drift <= 1.0:
+        raise ValueError(f"need 0 <= drift <= 1; got {drift}")
     world, rng = load_world(), np.random.default_rng(seed)
     end = _to_naive_utc(end) if end is not None else _default_end()
     ts = _created_at(rng, rows, end, days)
     ids = np.arange(id_offset, id_offset + rows, dtype=np.int64)
     chunks = [
-        _chunk(world, rng, ids[i : i + _CHUNK_ROWS], ts[i : i + _CHUNK_ROWS])
+        _chunk(world, rng, ids[i : i + _CHUNK_ROWS], ts[i : i + _CHUNK_ROWS], drift)
         for i in range(0, rows, _CHUNK_ROWS)
     ]
     return pa.concat_tables(chunks) if chunks else _SCHEMA.empty_table()

@@ -4,7 +4,9 @@ categories, and the string vocabularies of titles and descriptions. The words an
 demo_world.yaml next to this module; `load_world` reads them on first use, adds what WORLD_SEED
 decides (leaf noise levels, made-up brands, brand weights and effects) and caches the result as
 numpy and pyarrow arrays ready for vectorised drawing, so every process sees the same world and
-nothing is read or built at import time.
+nothing is read or built at import time. The market that drift moves to (trending leaves and
+brands of the YAML's `drift` section, with noise from a generator seeded DRIFT_SEED) is appended
+after the base leaves, nouns and brands, so the base world and its drift-0 listings stay the same.
 """
 
 import functools
@@ -18,6 +20,7 @@ import pyarrow as pa
 import yaml
 
 WORLD_SEED = 20_171_121
+DRIFT_SEED = WORLD_SEED + 1  # the trending part of the world, drawn apart from the base
 TIERS = ("luxury", "premium", "mid", "budget")  # brand price tiers; unbranded is len(TIERS)
 CAPACITIES = (16, 32, 64, 128, 256, 512)  # storage sizes in GB
 MAX_N = 12  # the most items in a lot or a set
@@ -61,7 +64,9 @@ class Grouped:
 
 @dataclass(frozen=True)
 class World:
-    """Everything fixed by WORLD_SEED: category tree, brands, effects and vocabularies."""
+    """Everything fixed by WORLD_SEED: category tree, brands, effects and vocabularies. The
+    per-leaf and per-brand arrays and the noun and brand slots end with the trending entries;
+    leaf_choice and brand_choice draw base ones only, the trend_ choosers trending ones only."""
 
     leaf_names: pa.Array
     leaf_top: np.ndarray
@@ -76,6 +81,8 @@ class World:
     brand_tier: np.ndarray
     brand_effect: np.ndarray
     brand_choice: Grouped
+    trend_leaf_choice: Grouped
+    trend_brand_choice: Grouped
     kind_count: int
     kind_table: dict[str, np.ndarray]
     colour_count: int
@@ -195,6 +202,46 @@ def _brand_arrays(t: _Tables, rng: np.random.Generator) -> dict:
     }
 
 
+# --- the drifted market -------------------------------------------------------------------------
+def _appended(base: dict, extra: dict) -> dict:
+    """base with extra's arrays and lists appended to base's of the same keys."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, pa.Array):
+            out[key] = pa.concat_arrays([base[key], value])
+        elif isinstance(value, list):
+            out[key] = base[key] + value
+        else:
+            out[key] = np.concatenate([base[key], value])
+    return out
+
+
+def _trend_categories(t: _Tables, rng: np.random.Generator, cat: dict) -> dict:
+    """cat with the trending leaves appended, and a chooser among them by their popularity."""
+    leaves, base = t["drift"]["leaves"], len(cat["leaf_top"])
+    trend = _category_arrays(t | {"leaves": leaves}, rng)
+    del trend["leaf_choice"]  # by top share; trending leaves are drawn by their own weights
+    trend["noun_start"] += len(cat["nouns"])
+    chooser = _grouped([(range(base, base + len(leaves)), [float(f[5]) for f in leaves])])
+    return _appended(cat, trend) | {"trend_leaf_choice": chooser}
+
+
+def _trend_brands(t: _Tables, rng: np.random.Generator, brands: dict) -> dict:
+    """brands with the trending brands appended, and a per-(top, kind) chooser among them."""
+    trend, base = t["drift"]["brands"], len(brands["brand_tier"])
+    tier = np.array([TIERS.index(tier) for _, tier, _, _ in trend])
+    homes, makes = [b[2] for b in trend], [set(b[3]) for b in trend]
+    chooser = _brand_groups(t, homes, makes, rng.lognormal(0.0, 0.5, len(trend)))
+    extra = {
+        "brand_names": pa.array([b[0] for b in trend], pa.string()),
+        "brand_tier": tier,
+        "brand_effect": _TIER_EFFECT[tier] + rng.normal(0.0, 0.12, len(trend)),
+        "brand_variants": [(b[0], b[0].lower(), b[0].upper()) for b in trend],
+    }
+    trend_choice = Grouped(chooser.cum, chooser.values + base)
+    return _appended(brands, extra) | {"trend_brand_choice": trend_choice}
+
+
 def _kind_table(t: _Tables) -> dict[str, np.ndarray]:
     """Per-kind attributes as arrays indexed by kind number (-1: no size / material group)."""
     kinds = list(t["kinds"].values())
@@ -301,6 +348,8 @@ def load_world() -> World:
     """The fixed synthetic world, built on first use from demo_world.yaml and WORLD_SEED."""
     t, rng = _tables(), np.random.default_rng(WORLD_SEED)
     cat, brands, mats = _category_arrays(t, rng), _brand_arrays(t, rng), _material_arrays(t)
+    drift_rng = np.random.default_rng(DRIFT_SEED)
+    cat, brands = _trend_categories(t, drift_rng, cat), _trend_brands(t, drift_rng, brands)
     slots = _title_slots(t, cat, brands, mats) | _description_slots(t, cat, brands, mats)
     drop = {"nouns", "brand_variants", "materials"}
     fields = {k: v for part in (cat, brands, mats) for k, v in part.items() if k not in drop}

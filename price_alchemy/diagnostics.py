@@ -140,7 +140,7 @@ def _write_feature_importance(out_dir: Path, importance: pd.Series) -> list[Path
     ax.invert_yaxis()
     ax.set_xlabel("importance")
     ax.set_title(f"Feature importance (top {len(table)} of {importance.size})")
-    _save(fig, png_path)
+    save_figure(fig, png_path)
     return [csv_path, png_path]
 
 
@@ -162,7 +162,7 @@ def _plot_predicted_vs_actual(path: Path, actual: np.ndarray, predicted: np.ndar
     score = float(np.sqrt(np.mean((y - x) ** 2)))
     ax.set_title(f"Predicted vs actual price: RMSLE {score:.4f}, {x.size:,} rows")
     ax.legend(loc="upper left")
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 
@@ -179,7 +179,7 @@ def _plot_residuals_by_category(path: Path, categories: pd.Series, residuals: np
     ax.axvline(0, color="tab:red", linewidth=1)
     ax.set_xlabel("log1p(predicted) - log1p(actual)  (positive = over-predicts)")
     ax.set_title("Log residuals by top-level category")
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 
@@ -210,7 +210,7 @@ def plot_search_loss(path: Path, trials: pd.DataFrame) -> Path:
     ax.set_ylabel("loss")
     ax.set_title(f"Hyperopt: {len(trials)} trials, best loss {_best(ok_loss)}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 
@@ -278,5 +278,6 @@ def _best(loss: np.ndarray) -> str:
     return f"{np.nanmin(loss):.4f}" if np.isfinite(loss).any() else "none (all failed)"
 
 
-def _save(fig: Figure, path: Path) -> None:
+def save_figure(fig: Figure, path: Path) -> None:
+    """Write `fig` as a PNG at the diagnostics resolution, trimmed to its contents."""
     fig.savefig(path, dpi=_DPI, bbox_inches="tight")

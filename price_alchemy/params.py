@@ -112,6 +112,20 @@ class BaselineParams(_Section):
     min_group_size: int = Field(ge=1)
 
 
+class MonitoringParams(_Section):
+    """Thresholds of the monitoring DAG: crossing any one triggers retraining."""
+
+    window_days: int = Field(ge=1)
+    min_rows: int = Field(ge=1)
+    reference_rows: int = Field(ge=100)
+    psi_bins: int = Field(ge=2, le=100)
+    max_psi: float = Field(gt=0)
+    max_unseen_category_share: float = Field(ge=0, le=1)
+    max_unseen_brand_share: float = Field(ge=0, le=1)
+    max_vocabulary_shift: float = Field(gt=0, le=1)
+    max_rmsle_ratio: float = Field(gt=1)
+
+
 class Params(_Section):
     extract: ExtractParams
     validation: ValidationParams
@@ -124,6 +138,7 @@ class Params(_Section):
     price_range: PriceRangeParams
     promotion: PromotionParams
     baseline: BaselineParams
+    monitoring: MonitoringParams
 
 
 def apply_overrides(params: Params, overrides: dict[str, object]) -> Params:

@@ -38,8 +38,15 @@ class Settings(BaseSettings):
         None, description="MLflow tracking URI; default: a sqlite store under the home."
     )
     mlflow_experiment: str = "price-alchemy"
+    monitoring_experiment: str = "price-alchemy-monitoring"
     model_name: str = "price-alchemy"
     params_file: Path | None = Field(None, description="YAML overriding the modelling params.")
+    training_schedule: str = Field(
+        "@weekly", description="When the training DAG runs: a cron expression or a preset."
+    )
+    monitoring_schedule: str = Field(
+        "@daily", description="When the monitoring DAG runs: a cron expression or a preset."
+    )
     dags_folder: Path = Field(
         Path(__file__).resolve().parents[1] / "dags", description="Folder holding the DAGs."
     )
@@ -68,6 +75,10 @@ class Settings(BaseSettings):
     @property
     def snapshots_dir(self) -> Path:
         return self.home / "snapshots"
+
+    @property
+    def monitoring_dir(self) -> Path:
+        return self.home / "monitoring"
 
     @property
     def logs_dir(self) -> Path:

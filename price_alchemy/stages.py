@@ -139,16 +139,22 @@ def _log_trials(trials: pd.DataFrame) -> None:
 
 
 def run_train(
-    validation: dict, snapshot: dict, tuned: dict | None = None, settings: Settings | None = None
+    validation: dict,
+    snapshot: dict,
+    tuned: dict | None = None,
+    reason: str = "",
+    settings: Settings | None = None,
 ) -> str:
     """Fit the model on the training split of the validated snapshot in a new MLflow run,
     with the search's best overrides (`tuned`, from `run_tune`) if any, traced to its data
-    (snapshot tags, validation report) and code; returns the run id."""
+    (snapshot tags, validation report), its code and why it ran (`reason`, the tag
+    trigger.reason); returns the run id."""
     settings = settings or get_settings()
     tuned = tuned or {}
     params = apply_overrides(_params(settings), tuned.get("best", {}))
     train, test = _splits(validation["clean_uri"], params)
     tags = snapshot_tags(snapshot) | code_version_tags() | _lineage_tags(validation, tuned)
+    tags["trigger.reason"] = reason[:8000]
     with mlflow.start_run(experiment_id=ensure_experiment(settings), tags=tags) as run:
         mlflow.log_params(flatten_params(params.model_dump()))
         mlflow.log_dict(params.model_dump(), PARAMS_ARTIFACT)

@@ -38,17 +38,19 @@ def use_tracking(settings: Settings) -> MlflowClient:
     return MlflowClient(settings.tracking_uri, settings.tracking_uri)
 
 
-def ensure_experiment(settings: Settings) -> str:
-    """The id of the training experiment, created (with local artifacts) when missing."""
+def ensure_experiment(settings: Settings, name: str | None = None) -> str:
+    """The id of experiment `name` (default: the training experiment), created with local
+    artifacts when missing."""
+    name = name or settings.mlflow_experiment
     client = use_tracking(settings)
-    found = client.get_experiment_by_name(settings.mlflow_experiment)
+    found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
     location = None if settings.mlflow_tracking_uri else settings.artifact_root.as_uri()
     try:
-        return client.create_experiment(settings.mlflow_experiment, artifact_location=location)
+        return client.create_experiment(name, artifact_location=location)
     except MlflowException:  # created meanwhile by a concurrent task
-        return client.get_experiment_by_name(settings.mlflow_experiment).experiment_id
+        return client.get_experiment_by_name(name).experiment_id
 
 
 def log_price_model(model, example: pd.DataFrame) -> str:

@@ -3,7 +3,7 @@
 The validate stage assembles the report as a plain dict (counts, each batch check with its status
 and numbers, quarantine reasons, text-cleaning counts, a sample of quarantined rows); this module
 takes a sample of the quarantine, renders the dict as one self-contained HTML page (every value
-escaped) and writes both files. No templating engine: `string.Template` and `html.escape`.
+escaped, with the blocks of `price_alchemy.html_report`) and writes both files.
 """
 
 import json
@@ -11,8 +11,9 @@ from html import escape
 from pathlib import Path
 from string import Template
 
-import numpy as np
 import pandas as pd
+
+from price_alchemy.html_report import STYLE, cell, checks_table, json_default, table
 
 SAMPLE_VALUE_CHARS = 300
 _SUMMARY_ROWS = (
@@ -33,18 +34,7 @@ _PAGE = Template("""<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Validation report: $status</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.passed { color: #17692b; font-weight: bold; }
-.failed { color: #b00020; font-weight: bold; }
-.skipped { color: #777; }
-.null { color: #999; font-style: italic; }
-code, .sample td { font-family: ui-monospace, monospace; font-size: 0.9em; }
-</style>
+$style
 </head>
 <body>
 <h1>Validation report: <span class="$status">$status</span></h1>
@@ -88,52 +78,29 @@ def _shorten(value) -> str | None:
     return f"{text[:SAMPLE_VALUE_CHARS]}... [{len(text)} characters]"
 
 
-def _cell(value, css: str = "") -> str:
-    if value is None:
-        return '<td class="null">null</td>'
-    shown = escape(str(value))
-    return f'<td class="{css}">{shown}</td>' if css else f"<td>{shown}</td>"
-
-
-def _table(header: tuple[str, ...], rows: list[str]) -> str:
-    if not rows:
-        return "<p>None.</p>"
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "\n".join(f"<tr>{row}</tr>" for row in rows)
-    return f"<table>\n<tr>{head}</tr>\n{body}\n</table>"
-
-
 def _counts_table(counts: dict, label: str) -> str:
-    rows = [_cell(key) + _cell(n, "num") for key, n in counts.items()]
-    return _table((label, "rows"), rows)
+    rows = [cell(key) + cell(n, "num") for key, n in counts.items()]
+    return table((label, "rows"), rows)
 
 
 def _summary_table(report: dict) -> str:
     rows = [
-        _cell(label) + _cell(_or_not_judged(report.get(key)), "num") for key, label in _SUMMARY_ROWS
+        cell(label) + cell(_or_not_judged(report.get(key)), "num") for key, label in _SUMMARY_ROWS
     ]
-    return _table(("", "count"), rows)
+    return table(("", "count"), rows)
 
 
 def _or_not_judged(count: int | None) -> int | str:
     return "not judged" if count is None else count
 
 
-def _checks_table(checks: list[dict]) -> str:
-    rows = [
-        _cell(check["name"]) + _cell(check["status"], check["status"]) + _cell(check["detail"])
-        for check in checks
-    ]
-    return _table(("check", "status", "detail"), rows)
-
-
 def _sample_table(sample: list[dict], total: int | None) -> str:
     if not sample:
         return "<p>No quarantined rows.</p>"
     header = tuple(sample[0])
-    rows = ["".join(_cell(record.get(column)) for column in header) for record in sample]
+    rows = ["".join(cell(record.get(column)) for column in header) for record in sample]
     shown = f"<p>The first {len(sample)} of {total} quarantined rows, values as received.</p>"
-    return shown + _table(header, rows).replace("<table>", '<table class="sample">', 1)
+    return shown + table(header, rows).replace("<table>", '<table class="sample">', 1)
 
 
 def _outputs_list(report: dict) -> str:
@@ -148,10 +115,11 @@ def _outputs_list(report: dict) -> str:
 def render_html(report: dict) -> str:
     """The report as one self-contained HTML page."""
     return _PAGE.substitute(
+        style=STYLE,
         status=escape(report["status"]),
         snapshot=escape(str(report["snapshot_uri"])),
         summary=_summary_table(report),
-        checks=_checks_table(report["checks"]),
+        checks=checks_table(report["checks"]),
         reasons=_counts_table(report["reason_counts"], "reason"),
         cleaning=_counts_table(report["cleaning_counts"], "cleaning"),
         sample=_sample_table(report["quarantine_sample"], report.get("rows_quarantined")),
@@ -159,16 +127,8 @@ def render_html(report: dict) -> str:
     )
 
 
-def _plain(value: object) -> object:
-    """JSON fallback for numpy scalars and arrays."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def write_report(report: dict, json_path: Path, html_path: Path) -> None:
     """Write `report` as JSON to `json_path` and as HTML to `html_path`."""
-    Path(json_path).write_text(json.dumps(report, indent=2, ensure_ascii=False, default=_plain))
+    text = json.dumps(report, indent=2, ensure_ascii=False, default=json_default)
+    Path(json_path).write_text(text)
     Path(html_path).write_text(render_html(report), encoding="utf-8")

@@ -1,16 +1,31 @@
-"""The training DAG: imports cleanly, parses fast, no heavy imports, tasks wired as intended."""
+"""The DAGs: import cleanly, parse fast without heavy imports, tasks wired as intended, a form
+field per param with its type and description, retries, timeouts and schedules from settings."""
 
+import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from price_alchemy.dag_support import fail_fast
+from price_alchemy.monitoring import MonitoringError
 from price_alchemy.validate import ValidationFailed
 from price_alchemy.warehouse import WarehouseError, WarehouseUnavailable
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
-HEAVY = ("mlflow", "lightgbm", "sklearn", "pandas", "duckdb", "price_alchemy.stages")
+HEAVY = (
+    "mlflow",
+    "lightgbm",
+    "sklearn",
+    "pandas",
+    "duckdb",
+    "scipy",
+    "price_alchemy.stages",
+    "price_alchemy.monitoring",
+)
+DAG_IDS = ("price_alchemy_training", "price_alchemy_monitoring")
 
 
 @pytest.fixture(scope="module")
@@ -22,22 +37,46 @@ def dagbag():
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert "price_alchemy_training" in dagbag.dag_ids
+    assert set(DAG_IDS) <= set(dagbag.dag_ids)
 
 
-def test_dag_file_parses_fast_without_heavy_imports():
-    """Parse the file in a fresh interpreter (Airflow itself already imported) and time it."""
-    dag_file = str(DAGS / "price_alchemy_training.py")
+def _parse_in_fresh_interpreter(dag_ids: tuple[str, ...], env: dict) -> list[tuple]:
+    """Parse DAG files one after another in a fresh interpreter that has loaded what Airflow's
+    DAG processor has (DagBag and the models); per file: (seconds, heavy modules imported so
+    far, the DAG's schedule)."""
     code = (
-        "import sys, time, runpy, airflow.sdk\n"
-        f"started = time.perf_counter(); runpy.run_path({dag_file!r})\n"
-        "print(time.perf_counter() - started)\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        "import sys, time, runpy\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"for dag_id in {dag_ids!r}:\n"
+        f"    path = {str(DAGS)!r} + f'/{{dag_id}}.py'\n"
+        "    started = time.perf_counter(); found = runpy.run_path(path)\n"
+        "    seconds = time.perf_counter() - started\n"
+        f"    heavy = ','.join(m for m in {HEAVY!r} if m in sys.modules)\n"
+        "    print(repr((seconds, heavy, found[dag_id]().schedule)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, heavy = out.stdout.splitlines()[-2:]
-    assert float(seconds) < 1.0
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return [ast.literal_eval(line) for line in out.stdout.splitlines()[-len(dag_ids) :]]
+
+
+def _environment(**schedules: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.endswith("_SCHEDULE")}
+    return base | {f"PRICE_ALCHEMY_{k.upper()}_SCHEDULE": v for k, v in schedules.items()}
+
+
+@pytest.mark.parametrize(("dag_id", "schedule"), zip(DAG_IDS, ("@weekly", "@daily"), strict=True))
+def test_dag_file_parses_fast_without_heavy_imports(dag_id, schedule):
+    [(seconds, heavy, found_schedule)] = _parse_in_fresh_interpreter((dag_id,), _environment())
+    assert seconds < 1.0
     assert heavy == ""
+    assert found_schedule == schedule
+
+
+def test_schedules_come_from_settings():
+    env = _environment(training="30 4 * * 1", monitoring="15 6 * * *")
+    parsed = _parse_in_fresh_interpreter(DAG_IDS, env)
+    assert [schedule for *_, schedule in parsed] == ["30 4 * * 1", "15 6 * * *"]
 
 
 def test_structure(dagbag):
@@ -57,17 +96,46 @@ def test_structure(dagbag):
     assert dag.doc_md and "champion" in dag.doc_md
 
 
-def test_every_task_retries_with_exponential_backoff(dagbag):
-    dag = dagbag.dags["price_alchemy_training"]
-    for task in dag.tasks:
+def test_monitoring_structure(dagbag):
+    dag = dagbag.dags["price_alchemy_monitoring"]
+    upstream = {task.task_id: set(task.upstream_task_ids) for task in dag.tasks}
+    assert upstream == {
+        "extract": set(),
+        "measure": {"extract"},
+        "should_retrain": {"measure"},
+        "trigger_training": {"should_retrain"},
+    }
+    trigger = dag.get_task("trigger_training")
+    assert trigger.trigger_dag_id == "price_alchemy_training"
+    assert trigger.skip_when_already_exists
+    assert "reason" in trigger.conf and "{{ run_id }}" in trigger.trigger_run_id
+    assert dag.catchup is False and "price-alchemy-monitoring" in dag.doc_md
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_every_task_retries_with_backoff_within_a_timeout(dagbag, dag_id):
+    for task in dagbag.dags[dag_id].tasks:
         assert task.retries >= 2 and task.retry_exponential_backoff, task.task_id
+        assert task.execution_timeout is not None or task.task_id == "should_retrain"
 
 
-@pytest.fixture(scope="module")
-def dag_module():
-    import runpy
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_every_param_has_a_type_and_a_description(dagbag, dag_id):
+    params = dagbag.dags[dag_id].params
+    for name in params:
+        param = params.get_param(name)
+        assert param.schema.get("type") and param.description, name
 
-    return runpy.run_path(str(DAGS / "price_alchemy_training.py"))
+
+def test_form_rejects_values_out_of_bounds(dagbag):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = dagbag.dags["price_alchemy_training"].params
+    assert params.get_param("max_evals").resolve(5) == 5
+    assert params.get_param("max_evals").resolve(None) is None
+    for field, bad in (("max_evals", -1), ("promote", "maybe"), ("timeout_minutes", "ten")):
+        with pytest.raises(ParamValidationError):
+            params.get_param(field).resolve(bad)
 
 
 def _raise(error):
@@ -79,16 +147,17 @@ def _raise(error):
     [
         WarehouseError("no Google credentials found: set GOOGLE_APPLICATION_CREDENTIALS"),
         ValidationFailed("missing columns: price"),
+        MonitoringError("the champion's training listings /x are gone"),
     ],
 )
-def test_errors_a_person_must_fix_fail_without_retry(dag_module, error):
+def test_errors_a_person_must_fix_fail_without_retry(error):
     from airflow.sdk.exceptions import AirflowFailException
 
     with pytest.raises(AirflowFailException, match=str(error).split(":")[0]):
-        dag_module["_fail_fast"](_raise, error)
+        fail_fast(_raise, error)
 
 
-def test_unreachable_warehouse_is_retried(dag_module):
+def test_unreachable_warehouse_is_retried():
     with pytest.raises(WarehouseUnavailable):
-        dag_module["_fail_fast"](_raise, WarehouseUnavailable("BigQuery unreachable"))
-    assert dag_module["_fail_fast"](lambda x: x + 1, 1) == 2
+        fail_fast(_raise, WarehouseUnavailable("BigQuery unreachable"))
+    assert fail_fast(lambda x, y: x + y, 1, y=2) == 3

@@ -1,5 +1,5 @@
 """Tests for price_alchemy.demo_data and its world (price_alchemy.demo_world and
-demo_world.yaml): schema, determinism, pinned output, time window and the realism spec."""
+demo_world.yaml): schema, determinism, pinned output, time window, the realism spec and drift."""
 
 import hashlib
 import re
@@ -11,9 +11,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from typer.testing import CliRunner
 
 from price_alchemy import demo_world
+from price_alchemy.cli import app
 from price_alchemy.demo_data import DEMO_COLUMNS, WORLD_SEED, generate_listings
+from price_alchemy.warehouse import open_warehouse
 
 END = datetime(2024, 6, 1)
 EXPECTED_TYPES = {
@@ -249,3 +252,72 @@ def test_large_generation() -> None:
     ids = table.column("train_id").to_numpy()
     assert ids[0] == 10 and ids[-1] == 200_009
     assert table.column("price").to_numpy().min() >= 3
+
+
+# --- drift ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def market() -> pd.DataFrame:
+    """A big drift-0 sample: the categories and brands of today's market."""
+    return generate_listings(100_000, seed=21, end=END).to_pandas()
+
+
+def _unseen(values: pd.Series, reference: pd.Series) -> float:
+    """Share of the non-null values that never occur in reference."""
+    values = values.dropna()
+    return float((~values.isin(set(reference.dropna()))).mean())
+
+
+def test_drift_must_be_within_zero_and_one() -> None:
+    for drift in (-0.01, 1.01, float("nan")):
+        with pytest.raises(ValueError, match="drift"):
+            generate_listings(10, end=END, drift=drift)
+    assert generate_listings(10, end=END, drift=0.0).equals(generate_listings(10, end=END))
+
+
+def test_drift_world_tables() -> None:
+    tables, world = demo_world._tables(), demo_world.load_world()
+    tops, kinds = {t[0] for t in tables["tops"]}, tables["kinds"]
+    for top, _mid, _leaf, kind, base, weight, nouns in tables["drift"]["leaves"]:
+        assert top in tops and kind in kinds and base > 0 and weight > 0 and nouns
+    homes = set()
+    for _name, tier, brand_homes, makes in tables["drift"]["brands"]:
+        assert tier in demo_world.TIERS and set(brand_homes) <= tops and set(makes) <= set(kinds)
+        homes |= set(brand_homes)
+    assert homes == tops  # every top has a trending brand at home
+    trend_leaves, trend_brands = len(tables["drift"]["leaves"]), len(tables["drift"]["brands"])
+    leaves, brands = world.leaf_names.to_pylist(), world.brand_names.to_pylist()
+    assert not set(leaves[-trend_leaves:]) & set(leaves[:-trend_leaves])
+    assert not set(brands[-trend_brands:]) & set(brands[:-trend_brands])
+
+
+def test_drift_moves_the_market(market: pd.DataFrame) -> None:
+    drifted = generate_listings(4_000, seed=31, end=END, drift=0.6).to_pandas()
+    today = generate_listings(4_000, seed=32, end=END).to_pandas()
+    assert 0.08 <= _unseen(drifted["category_name"], market["category_name"]) <= 0.16
+    assert _unseen(today["category_name"], market["category_name"]) < 0.002
+    assert _unseen(drifted["brand_name"], market["brand_name"]) > 0.15
+    assert _unseen(today["brand_name"], market["brand_name"]) < 0.01
+    shift = np.median(np.log1p(drifted["price"])) - np.median(np.log1p(today["price"]))
+    assert 0.05 <= shift <= 0.2, shift
+    new_brands = set(drifted["brand_name"].dropna()) - set(market["brand_name"].dropna())
+    in_title = drifted["name"].str.contains("|".join(re.escape(b) for b in new_brands))
+    assert in_title.mean() > 0.05
+
+
+def test_drift_is_deterministic() -> None:
+    first = generate_listings(3_000, seed=8, end=END, drift=0.6)
+    assert generate_listings(3_000, seed=8, end=END, drift=0.6).equals(first)
+    assert not generate_listings(3_000, seed=8, end=END, drift=0.5).equals(first)
+
+
+def test_demo_data_command_drift(settings) -> None:
+    runner = CliRunner()
+    args = ["demo-data", "--rows", "300", "--seed", "4", "--end", "2024-06-01", "--drift", "0.6"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "drift 0.6" in result.output
+    batches = open_warehouse(settings).read_window(datetime(2000, 1, 1), END)
+    loaded = pa.Table.from_batches(list(batches)).sort_by("train_id")
+    expected = generate_listings(300, seed=4, end=END, drift=0.6)
+    assert loaded.column("name").to_pylist() == expected.column("name").to_pylist()
+    assert runner.invoke(app, ["demo-data", "--rows", "300", "--drift", "1.5"]).exit_code == 2

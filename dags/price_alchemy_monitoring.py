@@ -1,0 +1,102 @@
+"""
+### Price Alchemy: monitoring
+
+Watches the market the champion model prices and retrains it when the market has moved.
+Runs on the schedule `PRICE_ALCHEMY_MONITORING_SCHEDULE` (default `@daily`) or by hand
+(**Trigger** opens a form to change the window and the thresholds for one run).
+
+1. **extract**: the listings created in the trailing `window_days` (default 1) before the run's
+   data interval end, with their realized prices, from the warehouse into
+   `monitoring/<window>/listings.parquet` under the state directory (a re-run overwrites it).
+2. **measure**: keeps the clean rows (the validation row rules) and compares them with a sample
+   of the champion's training listings:
+   - data drift: PSI of each monitored feature (log price, title and description length, title
+     words, condition, shipping, top category, brand presence), with the KS test for numbers;
+     the share of rows whose category or brand the champion never saw; the shift of the title
+     vocabulary;
+   - model drift: the champion's RMSLE on the window's realized prices against its RMSLE on its
+     held-out split at training.
+
+   Each threshold (params file section `monitoring`, or this form) is a check. The report
+   (`report.html` a person reads, `report.json`, plots) is written beside the snapshot and
+   logged to the MLflow experiment `price-alchemy-monitoring`, one run per window. A window
+   with fewer than `min_rows` clean listings, or no champion yet, is reported but not judged.
+3. **should_retrain**: goes on only when a threshold was crossed (and `retrain` is `auto`).
+4. **trigger_training**: starts `price_alchemy_training` with the crossed thresholds as its
+   `reason`; one training run per monitoring run, however often this task is re-run.
+"""
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import Param, dag, task
+
+from price_alchemy.dag_support import RETRIES, fail_fast, optional_param, run_window
+from price_alchemy.settings import get_settings
+
+THRESHOLDS = {
+    "max_psi": "Largest PSI any monitored feature may reach.",
+    "max_unseen_category_share": "Largest share of rows in categories unseen in training.",
+    "max_unseen_brand_share": "Largest share of rows with brands unseen in training.",
+    "max_vocabulary_shift": "Largest rise of the out-of-vocabulary share of title words.",
+    "max_rmsle_ratio": "Largest champion RMSLE on the window / its RMSLE at training.",
+}
+
+
+@dag(
+    dag_id="price_alchemy_monitoring",
+    schedule=get_settings().monitoring_schedule,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["price-alchemy"],
+    default_args=RETRIES,
+    params={
+        "window_days": optional_param(
+            "integer", "Trailing days of listings to judge; empty: the params file's.", minimum=1
+        ),
+        **{
+            name: optional_param("number", f"{text} Empty: the params file's.", minimum=0)
+            for name, text in THRESHOLDS.items()
+        },
+        "retrain": Param(
+            "auto",
+            type="string",
+            enum=["auto", "never"],
+            description="auto: trigger training when a threshold is crossed; never: report only.",
+        ),
+    },
+)
+def price_alchemy_monitoring():
+    @task(execution_timeout=timedelta(hours=1))
+    def extract(**context) -> dict:
+        from price_alchemy.monitoring import snapshot_window
+
+        window = run_window(context, context["params"]["window_days"], "monitoring")
+        return fail_fast(snapshot_window, *window)
+
+    @task(execution_timeout=timedelta(hours=1))
+    def measure(snapshot: dict, **context) -> dict:
+        from price_alchemy.monitoring import run_monitor
+
+        thresholds = {name: context["params"][name] for name in THRESHOLDS}
+        return fail_fast(run_monitor, snapshot, thresholds)
+
+    @task.short_circuit
+    def should_retrain(outcome: dict, **context) -> bool:
+        return outcome["retrain"] and context["params"]["retrain"] == "auto"
+
+    trigger = TriggerDagRunOperator(
+        task_id="trigger_training",
+        trigger_dag_id="price_alchemy_training",
+        trigger_run_id="monitoring__{{ run_id }}",
+        conf={"reason": "{{ ti.xcom_pull(task_ids='measure')['reason'] }}", "promote": "auto"},
+        skip_when_already_exists=True,
+        execution_timeout=timedelta(minutes=10),
+    )
+    should_retrain(measure(extract())) >> trigger
+
+
+price_alchemy_monitoring()

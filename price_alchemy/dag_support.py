@@ -1,0 +1,50 @@
+"""What the DAG files share: form fields, the run's window and the failure policy of a task.
+
+Imported at DAG-parse time, so it imports nothing heavy at the top: the stages and their
+exceptions are imported inside the functions, when a task runs.
+"""
+
+from datetime import timedelta
+
+from airflow.sdk import Param
+
+RETRIES = {
+    "retries": 3,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+def optional_param(kind: str, description: str, **bounds) -> Param:
+    """A form field of JSON type `kind` that may be left empty (then the params file decides)."""
+    return Param(None, type=["null", kind], description=description, **bounds)
+
+
+def run_window(context, days: int | None, section: str) -> tuple:
+    """The trailing `days` (None: the params file's `<section>.window_days`) before the run's
+    data interval end (a manual run's: its logical date)."""
+    from price_alchemy.extract import trailing_window
+    from price_alchemy.params import load_params
+    from price_alchemy.settings import get_settings
+
+    end = context["data_interval_end"] or context["dag_run"].run_after
+    if days is None:
+        days = getattr(load_params(get_settings().params_file), section).window_days
+    return trailing_window(end, days)
+
+
+def fail_fast(stage, *args, **kwargs):
+    """Run a stage; errors a person must fix fail the task at once, others are retried."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from price_alchemy.monitoring import MonitoringError
+    from price_alchemy.validate import ValidationFailed
+    from price_alchemy.warehouse import WarehouseError, WarehouseUnavailable
+
+    try:
+        return stage(*args, **kwargs)
+    except WarehouseUnavailable:
+        raise
+    except (WarehouseError, ValidationFailed, MonitoringError) as error:
+        raise AirflowFailException(str(error)) from error

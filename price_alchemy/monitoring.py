@@ -1,0 +1,181 @@
+"""The monitoring stage with its I/O: what the monitoring DAG's tasks call.
+
+`snapshot_window` writes the window's listings from the warehouse to
+`<home>/monitoring/<window>/listings.parquet` (a re-run overwrites it). `run_monitor` keeps
+its clean rows (the validation row rules; bad rows are counted, not judged), compares them with
+a sample of the champion's training split and scores the champion on their realized prices
+(`price_alchemy.monitor_checks`), writes the report beside the snapshot and logs it, the
+thresholds and every measure to the MLflow experiment `price-alchemy-monitoring`. It returns
+whether to retrain and why, small enough for an XCom.
+"""
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from price_alchemy.extract import extract_window
+from price_alchemy.features import LISTING_FIELDS
+from price_alchemy.monitor_checks import assess_window
+from price_alchemy.monitoring_report import write_monitoring_report
+from price_alchemy.params import Params, apply_overrides, load_params
+from price_alchemy.registry import champion_version
+from price_alchemy.settings import Settings, get_settings
+from price_alchemy.tracking import (
+    code_version_tags,
+    ensure_experiment,
+    load_price_model,
+    use_tracking,
+)
+from price_alchemy.train import sample_listings, split_listings
+from price_alchemy.validate import split_valid_rows
+from price_alchemy.warehouse import open_warehouse
+
+
+class MonitoringError(Exception):
+    """The window cannot be judged for a reason a person must fix."""
+
+
+def snapshot_window(start: datetime, end: datetime, settings: Settings | None = None) -> dict:
+    """Write the listings created in `[start, end)` to the monitoring folder; its record."""
+    settings = settings or get_settings()
+    warehouse = open_warehouse(settings)
+    return extract_window(warehouse, start, end, settings.monitoring_dir).to_dict()
+
+
+def monitoring_params(settings: Settings, thresholds: dict | None = None) -> Params:
+    """The params file with the given `monitoring` values (None: keep the file's) put in."""
+    overrides = {f"monitoring.{k}": v for k, v in (thresholds or {}).items() if v is not None}
+    return apply_overrides(load_params(settings.params_file), overrides)
+
+
+def _champion(client, settings: Settings) -> dict | None:
+    version = champion_version(client, settings.model_name)
+    if version is None:
+        return None
+    run = client.get_run(version.run_id)
+    return {
+        "name": settings.model_name,
+        "version": str(version.version),
+        "run_id": version.run_id,
+        "training_rmsle": run.data.metrics["model_rmsle"],
+        "clean_uri": run.data.tags["validation.clean_uri"],
+    }
+
+
+def _reference(champion: dict, params: Params) -> pd.DataFrame:
+    """A seeded sample of the champion's training split."""
+    path = Path(champion["clean_uri"])
+    if not path.exists():
+        raise MonitoringError(
+            f"the champion's training listings {path} are gone: monitoring compares with them;"
+            " restore the snapshot or train a new champion"
+        )
+    train, _ = split_listings(pd.read_parquet(path), params.split)
+    return sample_listings(train, params.monitoring.reference_rows, params.split.seed)
+
+
+def _skip_reason(champion: dict | None, rows: int, min_rows: int) -> str | None:
+    if champion is None:
+        return "no champion model yet: the training DAG makes the first one"
+    if rows < min_rows:
+        return f"{rows} clean listings in the window, fewer than min_rows {min_rows}"
+    return None
+
+
+def _judge(current: pd.DataFrame, champion: dict, params: Params) -> tuple[dict, pd.DataFrame]:
+    reference = _reference(champion, params)
+    model = load_price_model(f"models:/{champion['name']}/{champion['version']}")
+    predicted = model.predict(current[list(LISTING_FIELDS)])
+    findings = assess_window(
+        reference, current, predicted, champion["training_rmsle"], params.monitoring
+    )
+    return findings, reference
+
+
+def _metrics(report: dict) -> dict[str, float]:
+    metrics = {"rows": report["rows"], "retrain": float(report["retrain"])}
+    if report["status"] == "skipped":
+        return metrics
+    for drift in report["features"]:
+        metrics[f"psi_{drift['feature']}"] = drift["psi"]
+        if drift["ks"] is not None:
+            metrics[f"ks_{drift['feature']}"] = drift["ks"]
+    for name, found in report["unseen"].items():
+        metrics[f"unseen_{name}_share"] = found["share"]
+    metrics["vocabulary_shift"] = report["vocabulary"]["shift"]
+    model = report["model"]
+    return metrics | {
+        "window_rmsle": model["window_rmsle"],
+        "training_rmsle": model["training_rmsle"],
+        "rmsle_ratio": model["ratio"],
+    }
+
+
+def run_monitor(
+    snapshot: dict, thresholds: dict | None = None, settings: Settings | None = None
+) -> dict:
+    """Judge the window snapshot against the champion; log the report to MLflow and return
+    {retrain, reason, reasons, status, report_uri, mlflow_run_id, champion_version}.
+    `thresholds` overrides values of the params file's `monitoring` section."""
+    settings = settings or get_settings()
+    params = monitoring_params(settings, thresholds)
+    client = use_tracking(settings)
+    champion = _champion(client, settings)
+    frame = pd.read_parquet(snapshot["uri"])
+    current, quarantined = (
+        split_valid_rows(frame, params.validation) if len(frame) else (frame, frame)
+    )
+    report = {
+        "window": {"start": snapshot["start"], "end": snapshot["end"]},
+        "snapshot_uri": snapshot["uri"],
+        "champion": {k: v for k, v in (champion or {}).items() if k != "clean_uri"},
+        "thresholds": params.monitoring.model_dump(),
+        "rows": len(current),
+        "rows_quarantined": len(quarantined),
+        "retrain": False,
+        "reasons": [],
+    }
+    skipped = _skip_reason(champion, len(current), params.monitoring.min_rows)
+    reference = None
+    if skipped:
+        report |= {"status": "skipped", "skipped_reason": skipped}
+    else:
+        findings, reference = _judge(current, champion, params)
+        report |= findings | {"status": "retrain" if findings["retrain"] else "no drift"}
+    return _log_report(settings, report, reference, current)
+
+
+def _log_report(settings, report: dict, reference, current) -> dict:
+    out_dir = Path(report["snapshot_uri"]).parent
+    tags = code_version_tags() | {
+        "kind": "monitoring",
+        "window.start": report["window"]["start"],
+        "window.end": report["window"]["end"],
+        "status": report["status"],
+        "champion.version": report["champion"].get("version", ""),
+    }
+    experiment = ensure_experiment(settings, settings.monitoring_experiment)
+    name = f"monitor {report['window']['start'][:10]} .. {report['window']['end'][:10]}"
+    with mlflow.start_run(experiment_id=experiment, run_name=name, tags=tags) as run:
+        report["mlflow_run_id"] = run.info.run_id
+        report["generated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        mlflow.log_params({f"monitoring.{k}": v for k, v in report["thresholds"].items()})
+        mlflow.log_metrics(_metrics(report))
+        if report["reasons"]:
+            mlflow.set_tag("reasons", "; ".join(report["reasons"])[:8000])
+        write_monitoring_report(report, out_dir, reference, current)
+        for name in ("report.json", "report.html", "drift_scores.png", "price_distribution.png"):
+            if (out_dir / name).exists():
+                mlflow.log_artifact(str(out_dir / name), artifact_path="monitoring")
+    return {
+        "retrain": report["retrain"],
+        "reason": "; ".join(report["reasons"])[:4000],
+        "reasons": report["reasons"],
+        "status": report["status"],
+        "report_uri": str(out_dir / "report.html"),
+        "mlflow_run_id": report["mlflow_run_id"],
+        "champion_version": report["champion"].get("version"),
+    }

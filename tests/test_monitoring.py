@@ -1,0 +1,118 @@
+"""The monitoring stage against a real champion in a real MLflow store: a window like the
+training market passes, a drifted one asks for retraining and says why, thin or champion-less
+windows are reported but not judged, and every run lands in the monitoring experiment."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import SMALL_PARAMS, WINDOW, put_listings, train_champion
+
+from price_alchemy.demo_data import generate_listings
+from price_alchemy.monitoring import MonitoringError, run_monitor, snapshot_window
+from price_alchemy.settings import Settings
+from price_alchemy.tracking import use_tracking
+from price_alchemy.warehouse import open_warehouse
+
+
+@pytest.fixture(scope="module")
+def monitored(tmp_path_factory, small_listings) -> Settings:
+    """A state directory with a champion trained on `small_listings` (ending at WINDOW end)."""
+    root = tmp_path_factory.mktemp("monitored")
+    (root / "params.yaml").write_text(SMALL_PARAMS)
+    settings = Settings(home=root / "home", params_file=root / "params.yaml")
+    put_listings(open_warehouse(settings), small_listings)
+    train_champion(settings)
+    return settings
+
+
+def _window(settings: Settings, days_after: int, rows: int, drift: float, seed: int) -> dict:
+    """Add `rows` listings created in the 2 days ending `days_after` days after the training
+    window, and snapshot them."""
+    end = WINDOW[1] + timedelta(days=days_after)
+    listings = generate_listings(
+        rows, seed=seed, end=end, days=2, id_offset=seed * 100_000, drift=drift
+    )
+    put_listings(open_warehouse(settings), listings)
+    return snapshot_window(end - timedelta(days=2), end, settings=settings)
+
+
+def _report(outcome: dict) -> dict:
+    return json.loads(Path(outcome["report_uri"]).with_name("report.json").read_text())
+
+
+def test_a_window_like_the_training_market_passes(monitored):
+    outcome = run_monitor(_window(monitored, 10, 800, 0.0, seed=21), settings=monitored)
+    assert outcome["status"] == "no drift" and outcome["retrain"] is False
+    assert outcome["reason"] == "" and outcome["champion_version"] == "1"
+    report = _report(outcome)
+    assert report["rows"] == 800
+    assert all(check["status"] == "passed" for check in report["checks"])
+    assert 0.9 < report["model"]["ratio"] < 1.1
+
+
+def test_a_drifted_window_asks_for_retraining_and_says_why(monitored):
+    outcome = run_monitor(_window(monitored, 20, 800, 0.6, seed=22), settings=monitored)
+    assert outcome["status"] == "retrain" and outcome["retrain"] is True
+    failed = {c["name"] for c in _report(outcome)["checks"] if c["status"] == "failed"}
+    assert {"unseen_category", "unseen_brand", "rmsle_ratio"} <= failed
+    assert "category the champion never saw in training" in outcome["reason"]
+    assert "ratio" in outcome["reason"]
+
+
+def test_the_run_is_logged_to_the_monitoring_experiment(monitored):
+    outcome = run_monitor(_window(monitored, 30, 600, 0.6, seed=23), settings=monitored)
+    client = use_tracking(monitored)
+    run = client.get_run(outcome["mlflow_run_id"])
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.name == "price-alchemy-monitoring"
+    assert run.data.tags["status"] == "retrain" and run.data.tags["champion.version"] == "1"
+    assert run.data.metrics["retrain"] == 1.0
+    assert run.data.metrics["unseen_category_share"] > 0.05
+    assert run.data.params["monitoring.max_psi"] == "0.2"
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "monitoring")}
+    assert {f"monitoring/{name}" for name in ("report.html", "report.json")} <= artifacts
+    assert "monitoring/drift_scores.png" in artifacts
+    html = Path(outcome["report_uri"]).read_text()
+    assert "Retraining triggered" in html and "data:image/png;base64," in html
+
+
+def test_thresholds_from_the_form_override_the_params_file(monitored):
+    snapshot = _window(monitored, 40, 600, 0.6, seed=24)
+    lenient = dict.fromkeys(
+        ("max_unseen_category_share", "max_unseen_brand_share", "max_vocabulary_shift"), 1.0
+    )
+    outcome = run_monitor(snapshot, lenient | {"max_rmsle_ratio": 10.0}, settings=monitored)
+    assert outcome["retrain"] is False
+    assert _report(outcome)["thresholds"]["max_rmsle_ratio"] == 10.0
+
+
+def test_a_thin_window_is_reported_but_not_judged(monitored):
+    outcome = run_monitor(_window(monitored, 50, 30, 0.6, seed=25), settings=monitored)
+    assert outcome["status"] == "skipped" and outcome["retrain"] is False
+    assert "fewer than min_rows 100" in _report(outcome)["skipped_reason"]
+    assert "Not judged" in Path(outcome["report_uri"]).read_text()
+
+
+def test_an_empty_window_is_reported_but_not_judged(monitored):
+    end = WINDOW[1] + timedelta(days=400)
+    snapshot = snapshot_window(end - timedelta(days=1), end, settings=monitored)
+    outcome = run_monitor(snapshot, settings=monitored)
+    assert outcome["status"] == "skipped"
+    assert _report(outcome)["skipped_reason"].startswith("0 clean listings in the window")
+
+
+def test_without_a_champion_there_is_nothing_to_judge(loaded_settings):
+    snapshot = snapshot_window(*WINDOW, settings=loaded_settings)
+    outcome = run_monitor(snapshot, settings=loaded_settings)
+    assert outcome["status"] == "skipped" and outcome["champion_version"] is None
+    assert "no champion model yet" in _report(outcome)["skipped_reason"]
+
+
+def test_missing_training_listings_are_an_error_a_person_fixes(trained_settings, tmp_path):
+    settings, outputs = trained_settings
+    snapshot = snapshot_window(*WINDOW, settings=settings)
+    Path(outputs["validation"]["clean_uri"]).unlink()
+    with pytest.raises(MonitoringError, match="training listings .* are gone"):
+        run_monitor(snapshot, settings=settings)
