@@ -7,10 +7,11 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PRICE_ALCHEMY_HOME ?= $(CURDIR)/.price_alchemy
 DEMO_ROWS ?= 200000
 TRIALS ?= 3
+MONITOR_DAYS ?= 7
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install bqemulator demo train serve status mlflow-ui airflow-ui test lint lock lock-bqemulator clean
+.PHONY: help install bqemulator demo train monitor serve status mlflow-ui airflow-ui test lint lock lock-bqemulator clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
@@ -43,6 +44,11 @@ train: install  ## run the training DAG once through Airflow (airflow dags test)
 	$(BIN)/price-alchemy airflow db migrate > /dev/null
 	$(BIN)/price-alchemy airflow dags test price_alchemy_training -c '{"max_evals": $(TRIALS)}'
 	$(BIN)/price-alchemy status
+
+monitor: install  ## run the monitoring DAG once on the last MONITOR_DAYS days (report in MLflow)
+	$(BIN)/price-alchemy airflow db migrate > /dev/null
+	$(BIN)/price-alchemy airflow dags test price_alchemy_monitoring -c '{"window_days": $(MONITOR_DAYS)}'
+	@echo "report: $(PRICE_ALCHEMY_HOME)/monitoring/<window>/report.html, or MLflow experiment price-alchemy-monitoring"
 
 serve: install  ## serve the champion model on http://$(HOST):$(PORT)
 	$(BIN)/price-alchemy serve --host $(HOST) --port $(PORT)

@@ -49,16 +49,22 @@ def _timed(phases: dict, name: str, call):
 
 def run_child(settings_json: str, source: str) -> dict:
     """One backend: load, extract, validate; seconds per phase, rows, peak RSS."""
-    from price_alchemy import stages
+    from price_alchemy import data_stages
     from price_alchemy.settings import Settings
     from price_alchemy.validate import ValidationFailed
 
     settings = Settings.model_validate_json(settings_json)
     phases: dict[str, float] = {}
-    load = _timed(phases, "load", lambda: stages.run_load(Path(source), WINDOW[0], True, settings))
-    snapshot = _timed(phases, "extract", lambda: stages.run_extract(*WINDOW, settings=settings))
+    load = _timed(
+        phases, "load", lambda: data_stages.run_load(Path(source), WINDOW[0], True, settings)
+    )
+    snapshot = _timed(
+        phases, "extract", lambda: data_stages.run_extract(*WINDOW, settings=settings)
+    )
     try:
-        checked = _timed(phases, "validate", lambda: stages.run_validate(snapshot["uri"], settings))
+        checked = _timed(
+            phases, "validate", lambda: data_stages.run_validate(snapshot["uri"], settings)
+        )
     except ValidationFailed as error:
         checked = {"failed": str(error)}
     total = sum(phases.values())

@@ -35,13 +35,13 @@ WINDOW = (datetime(2000, 1, 1), datetime(2100, 1, 1))
 
 
 def run_pipeline(source: Path, home: Path) -> dict:
-    from price_alchemy import stages
+    from price_alchemy import data_stages
     from price_alchemy.settings import Settings
 
     settings = Settings(home=home)
-    stages.run_load(source, WINDOW[0], True, settings)
-    snapshot = stages.run_extract(*WINDOW, settings=settings)
-    return stages.run_validate(snapshot["uri"], settings)
+    data_stages.run_load(source, WINDOW[0], True, settings)
+    snapshot = data_stages.run_extract(*WINDOW, settings=settings)
+    return data_stages.run_validate(snapshot["uri"], settings)
 
 
 def _kept_and_clean(record: dict, clean: pd.DataFrame, cap: int) -> bool:

@@ -22,8 +22,9 @@ Runs on the schedule `PRICE_ALCHEMY_MONITORING_SCHEDULE` (default `@daily`) or b
    logged to the MLflow experiment `price-alchemy-monitoring`, one run per window. A window
    with fewer than `min_rows` clean listings, or no champion yet, is reported but not judged.
 3. **should_retrain**: goes on only when a threshold was crossed (and `retrain` is `auto`).
-4. **trigger_training**: starts `price_alchemy_training` with the crossed thresholds as its
-   `reason`; one training run per monitoring run, however often this task is re-run.
+4. **trigger_training**: starts `price_alchemy_training` (run id `monitoring__<window end>`)
+   with the crossed thresholds as its `reason`: one training run per judged window, however
+   often the window is judged again.
 """
 
 from datetime import timedelta
@@ -55,7 +56,10 @@ THRESHOLDS = {
     default_args=RETRIES,
     params={
         "window_days": optional_param(
-            "integer", "Trailing days of listings to judge; empty: the params file's.", minimum=1
+            "integer",
+            "Trailing days of listings to judge; empty: the params file's.",
+            minimum=1,
+            maximum=365,
         ),
         **{
             name: optional_param("number", f"{text} Empty: the params file's.", minimum=0)
@@ -72,10 +76,10 @@ THRESHOLDS = {
 def price_alchemy_monitoring():
     @task(execution_timeout=timedelta(hours=1))
     def extract(**context) -> dict:
-        from price_alchemy.monitoring import snapshot_window
+        from price_alchemy.data_stages import run_monitoring_extract
 
         window = run_window(context, context["params"]["window_days"], "monitoring")
-        return fail_fast(snapshot_window, *window)
+        return fail_fast(run_monitoring_extract, *window)
 
     @task(execution_timeout=timedelta(hours=1))
     def measure(snapshot: dict, **context) -> dict:
@@ -91,7 +95,7 @@ def price_alchemy_monitoring():
     trigger = TriggerDagRunOperator(
         task_id="trigger_training",
         trigger_dag_id="price_alchemy_training",
-        trigger_run_id="monitoring__{{ run_id }}",
+        trigger_run_id="monitoring__{{ (data_interval_end or dag_run.run_after) | ts_nodash }}",
         conf={"reason": "{{ ti.xcom_pull(task_ids='measure')['reason'] }}", "promote": "auto"},
         skip_when_already_exists=True,
         execution_timeout=timedelta(minutes=10),

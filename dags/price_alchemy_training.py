@@ -70,6 +70,7 @@ TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (
             "integer",
             "Trailing days of listings to train on; empty: the params file's value.",
             minimum=1,
+            maximum=3650,
         ),
         "max_evals": optional_param(
             "integer",
@@ -87,6 +88,7 @@ TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (
             "integer",
             "Training listings sampled for the search trials; empty: params file.",
             minimum=100,
+            maximum=50_000_000,
         ),
         "promote": Param(
             "auto",
@@ -106,14 +108,14 @@ TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (
 def price_alchemy_training():
     @task(execution_timeout=TIMEOUTS["extract"])
     def extract(**context) -> dict:
-        from price_alchemy.stages import run_extract
+        from price_alchemy.data_stages import run_extract
 
         window = run_window(context, context["params"]["window_days"], "extract")
         return fail_fast(run_extract, *window)
 
     @task(execution_timeout=TIMEOUTS["validate"])
     def validate(snapshot: dict) -> dict:
-        from price_alchemy.stages import run_validate
+        from price_alchemy.data_stages import run_validate
 
         return fail_fast(run_validate, snapshot["uri"])
 
@@ -131,7 +133,8 @@ def price_alchemy_training():
     def train(validation: dict, snapshot: dict, tuned: dict, **context) -> str:
         from price_alchemy.stages import run_train
 
-        reason = context["params"]["reason"] or f"{context['dag_run'].run_type} run"
+        run_type = context["dag_run"].run_type
+        reason = context["params"]["reason"] or f"{getattr(run_type, 'value', run_type)} run"
         return run_train(validation, snapshot, tuned, reason)
 
     @task(execution_timeout=TIMEOUTS["evaluate"])

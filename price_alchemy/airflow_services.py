@@ -23,18 +23,23 @@ def _airflow() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
-def services_environment(settings: Settings, port: int) -> dict[str, str]:
-    """Airflow's environment for a local stack whose API listens on `port` (all users admin)."""
-    env = airflow_environment(settings)
+def services_environment(
+    settings: Settings, port: int, base: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Airflow's environment for a local stack whose API listens on `port` (all users admin),
+    over `base` (default: this process's environment)."""
+    env = airflow_environment(settings, base)
     env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://127.0.0.1:{port}/execution/")
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
     env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
     return env
 
 
-def start_services(settings: Settings, port: int, log_dir: Path) -> list[subprocess.Popen]:
+def start_services(
+    settings: Settings, port: int, log_dir: Path, base: dict[str, str] | None = None
+) -> list[subprocess.Popen]:
     """Start the three services, each logging to `<log_dir>/<service>.log`."""
-    env = services_environment(settings, port)
+    env = services_environment(settings, port, base)
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = []
     for service in SERVICES:

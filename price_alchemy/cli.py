@@ -45,12 +45,11 @@ def _report(result: dict, as_json: bool) -> None:
 
 def _run_stage(stage, *args):
     """Call a stage; the errors a person must act on print as one line and exit 1."""
-    from price_alchemy.validate import ValidationFailed
-    from price_alchemy.warehouse import WarehouseError
+    from price_alchemy.errors import ActionRequired
 
     try:
         return stage(*args)
-    except (WarehouseError, ValidationFailed, ValueError) as error:
+    except (ActionRequired, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error
 
@@ -68,7 +67,12 @@ def demo_data(
         typer.Option(formats=["%Y-%m-%d"], help="created_at ends before this day [today, UTC]."),
     ] = None,
     days: Annotated[int, typer.Option(min=1, help="created_at spans this many days.")] = 365,
-    append: Annotated[bool, typer.Option(help="Append instead of replacing the table.")] = False,
+    append: Annotated[
+        bool,
+        typer.Option(
+            help="Append instead of replacing the table; train_id continues after its row count."
+        ),
+    ] = False,
     drift: Annotated[
         float,
         typer.Option(
@@ -87,8 +91,11 @@ def demo_data(
     started = time.perf_counter()
     drifted = f", drift {drift:g}" if drift > 0 else ""
     typer.echo(f"generating {rows:,} listings (seed {seed}{drifted}) ...")
-    listings = generate_listings(rows, seed=seed, end=end or _today(), days=days, drift=drift)
     warehouse = _run_stage(open_warehouse, settings)
+    first_id = warehouse.count_rows() if append else 0
+    listings = generate_listings(
+        rows, seed=seed, end=end or _today(), days=days, id_offset=first_id, drift=drift
+    )
     written = _run_stage(load_table, warehouse, listings, settings.home / "loads", not append)
     typer.echo(
         f"wrote {written:,} listings to {warehouse.describe()}"
@@ -107,7 +114,7 @@ def warehouse_load(
     Every row is loaded: values that cannot be read as their type are loaded as null and
     counted, and validation judges the rows later. A file without created_at gets the load time.
     """
-    from price_alchemy.stages import run_load
+    from price_alchemy.data_stages import run_load
 
     started = time.perf_counter()
     summary = _run_stage(run_load, file, _now(), replace)
@@ -121,7 +128,7 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Snapshot the listings with start <= created_at < end into a Parquet file."""
-    from price_alchemy.stages import run_extract
+    from price_alchemy.data_stages import run_extract
 
     _report(_run_stage(run_extract, start, end), as_json)
 
@@ -132,7 +139,7 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Validate a snapshot: clean rows kept, bad rows quarantined with reasons, a report."""
-    from price_alchemy.stages import run_validate
+    from price_alchemy.data_stages import run_validate
 
     if not snapshot.exists():
         typer.echo(f"error: no such snapshot: {snapshot}", err=True)

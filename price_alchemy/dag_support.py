@@ -38,13 +38,12 @@ def fail_fast(stage, *args, **kwargs):
     """Run a stage; errors a person must fix fail the task at once, others are retried."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from price_alchemy.monitoring import MonitoringError
-    from price_alchemy.validate import ValidationFailed
-    from price_alchemy.warehouse import WarehouseError, WarehouseUnavailable
+    from price_alchemy.errors import ActionRequired
+    from price_alchemy.warehouse import WarehouseUnavailable
 
     try:
         return stage(*args, **kwargs)
     except WarehouseUnavailable:
         raise
-    except (WarehouseError, ValidationFailed, MonitoringError) as error:
+    except ActionRequired as error:
         raise AirflowFailException(str(error)) from error

@@ -1,22 +1,20 @@
-"""The monitoring stage with its I/O: what the monitoring DAG's tasks call.
+"""The monitoring stage with its I/O: what the monitoring DAG's `measure` task calls.
 
-`snapshot_window` writes the window's listings from the warehouse to
-`<home>/monitoring/<window>/listings.parquet` (a re-run overwrites it). `run_monitor` keeps
-its clean rows (the validation row rules; bad rows are counted, not judged), compares them with
-a sample of the champion's training split and scores the champion on their realized prices
+`run_monitor` takes a window's snapshot (from `data_stages.run_monitoring_extract`), keeps its
+clean rows (the validation row rules; bad rows are counted, not judged), compares them with a
+sample of the champion's training split and scores the champion on their realized prices
 (`price_alchemy.monitor_checks`), writes the report beside the snapshot and logs it, the
 thresholds and every measure to the MLflow experiment `price-alchemy-monitoring`. It returns
 whether to retrain and why, small enough for an XCom.
 """
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 
-from price_alchemy.extract import extract_window
+from price_alchemy.errors import ActionRequired
 from price_alchemy.features import LISTING_FIELDS
 from price_alchemy.monitor_checks import assess_window
 from price_alchemy.monitoring_report import write_monitoring_report
@@ -31,18 +29,10 @@ from price_alchemy.tracking import (
 )
 from price_alchemy.train import sample_listings, split_listings
 from price_alchemy.validate import split_valid_rows
-from price_alchemy.warehouse import open_warehouse
 
 
-class MonitoringError(Exception):
+class MonitoringError(ActionRequired):
     """The window cannot be judged for a reason a person must fix."""
-
-
-def snapshot_window(start: datetime, end: datetime, settings: Settings | None = None) -> dict:
-    """Write the listings created in `[start, end)` to the monitoring folder; its record."""
-    settings = settings or get_settings()
-    warehouse = open_warehouse(settings)
-    return extract_window(warehouse, start, end, settings.monitoring_dir).to_dict()
 
 
 def monitoring_params(settings: Settings, thresholds: dict | None = None) -> Params:

@@ -1,4 +1,5 @@
-"""Pipeline stages with their I/O: what a DAG task or a CLI command calls, one function each.
+"""Model stages with their I/O: what a DAG task or a CLI command calls, one function each (the
+data stages, which need no MLflow, are `price_alchemy.data_stages`).
 
 Each stage reads its inputs from URIs, calls the pure stage logic, writes its outputs and
 returns small metadata (URIs, ids, metrics) that fits in an Airflow XCom.
@@ -6,7 +7,6 @@ returns small metadata (URIs, ids, metrics) that fits in an Airflow XCom.
 
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import mlflow
@@ -15,14 +15,11 @@ import pandas as pd
 from price_alchemy.baseline import GroupMedianRegressor
 from price_alchemy.diagnostics import plot_search_loss, write_diagnostics
 from price_alchemy.evaluate import score_prices
-from price_alchemy.extract import extract_window
-from price_alchemy.load import load_file
 from price_alchemy.params import Params, apply_overrides, load_params
 from price_alchemy.price_range import range_coverage
 from price_alchemy.registry import register_model
 from price_alchemy.reproduce import PARAMS_ARTIFACT, reproduce_run
 from price_alchemy.settings import Settings, get_settings
-from price_alchemy.snapshot_profile import find_previous_profile
 from price_alchemy.tracking import (
     code_version_tags,
     ensure_experiment,
@@ -40,8 +37,6 @@ from price_alchemy.train import (
     split_listings,
 )
 from price_alchemy.tune import SearchResult, search
-from price_alchemy.validate import validate_snapshot
-from price_alchemy.warehouse import open_warehouse
 
 
 def _params(settings: Settings) -> Params:
@@ -52,35 +47,10 @@ def _splits(clean_uri: str, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]
     return split_listings(pd.read_parquet(clean_uri), params.split)
 
 
-def run_load(
-    source: Path, loaded_at: datetime, replace: bool = False, settings: Settings | None = None
-) -> dict:
-    """Load a TSV, CSV or Parquet file of listings into the warehouse; returns the summary."""
-    settings = settings or get_settings()
-    warehouse = open_warehouse(settings)
-    summary = load_file(warehouse, source, settings.home / "loads", loaded_at, replace)
-    return summary.to_dict() | {"warehouse": warehouse.describe()}
-
-
 def snapshot_tags(snapshot: dict) -> dict[str, str]:
     """MLflow tags that trace a model to its exact data (MLflow caps tag values at 8k)."""
     keys = ("uri", "rows", "sha256", "start", "end", "warehouse", "query", "parameters")
     return {f"snapshot.{key}": str(snapshot.get(key, ""))[:8000] for key in keys}
-
-
-def run_extract(start: datetime, end: datetime, settings: Settings | None = None) -> dict:
-    """Snapshot the window `[start, end)` of the warehouse; returns the snapshot record."""
-    settings = settings or get_settings()
-    snapshot = extract_window(open_warehouse(settings), start, end, settings.snapshots_dir)
-    return snapshot.to_dict()
-
-
-def run_validate(snapshot_uri: str, settings: Settings | None = None) -> dict:
-    """Validate a snapshot against its rules and the previous snapshot's profile; returns the
-    clean, quarantine and report URIs, the row counts and each check's result."""
-    settings = settings or get_settings()
-    previous = find_previous_profile(settings.snapshots_dir, snapshot_uri)
-    return validate_snapshot(snapshot_uri, _params(settings).validation, previous).to_dict()
 
 
 def _log_validation(validation: dict) -> None:

@@ -30,6 +30,7 @@ from pandera.errors import SchemaErrors
 from pandera.pandas import Check, Column
 
 from price_alchemy.clean_text import CLEANING_KINDS, clean_text
+from price_alchemy.errors import ActionRequired
 from price_alchemy.load import normalize_file
 from price_alchemy.params import ValidationParams
 from price_alchemy.snapshot_profile import (
@@ -51,7 +52,7 @@ CATEGORY_PATTERN = r"^\s*[^/\s][^/]*(/\s*[^/\s][^/]*){2,}$"
 ROW_CHECKS = ("bad_share",)
 
 
-class ValidationFailed(Exception):
+class ValidationFailed(ActionRequired):
     """The snapshot as a whole is unusable; the message names the check and the numbers."""
 
 

@@ -15,6 +15,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from price_alchemy.errors import ActionRequired
+
 LISTING_SCHEMA = pa.schema(
     [
         ("train_id", pa.int64()),
@@ -35,7 +37,7 @@ BATCH_ROWS = 65_536
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 
 
-class WarehouseError(Exception):
+class WarehouseError(ActionRequired):
     """A warehouse problem a person must fix (settings, credentials, a missing table); the
     message is one line that says what to set. Retrying does not help."""
 

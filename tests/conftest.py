@@ -102,10 +102,10 @@ def loaded_settings(settings: Settings, small_listings) -> Settings:
 
 def train_champion(settings: Settings) -> dict:
     """Run every stage once on the settings' warehouse; returns what each stage returned."""
-    from price_alchemy import stages
+    from price_alchemy import data_stages, stages
 
-    snapshot = stages.run_extract(*WINDOW, settings=settings)
-    validation = stages.run_validate(snapshot["uri"], settings=settings)
+    snapshot = data_stages.run_extract(*WINDOW, settings=settings)
+    validation = data_stages.run_validate(snapshot["uri"], settings=settings)
     run_id = stages.run_train(validation, snapshot, settings=settings)
     metrics = stages.run_evaluate(run_id, validation["clean_uri"], settings=settings)
     registration = stages.run_register(run_id, validation["clean_uri"], settings=settings)

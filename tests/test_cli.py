@@ -56,6 +56,8 @@ def test_demo_data_append(settings):
     runner.invoke(app, ["demo-data", "--rows", "100"])
     runner.invoke(app, ["demo-data", "--rows", "100", "--seed", "1", "--append"])
     assert open_warehouse(settings).count_rows() == 200
+    ids = _all_rows(settings).column("train_id").to_pylist()
+    assert sorted(ids) == list(range(200))  # appended ids continue, never collide
 
 
 def test_demo_data_rejects_bad_rows_option(settings):

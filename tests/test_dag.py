@@ -108,7 +108,7 @@ def test_monitoring_structure(dagbag):
     trigger = dag.get_task("trigger_training")
     assert trigger.trigger_dag_id == "price_alchemy_training"
     assert trigger.skip_when_already_exists
-    assert "reason" in trigger.conf and "{{ run_id }}" in trigger.trigger_run_id
+    assert "reason" in trigger.conf and "data_interval_end" in trigger.trigger_run_id
     assert dag.catchup is False and "price-alchemy-monitoring" in dag.doc_md
 
 

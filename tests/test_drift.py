@@ -75,9 +75,12 @@ def markets() -> dict[str, pd.DataFrame]:
 def test_generated_market_without_drift_is_stable(markets):
     drifts = feature_drift(markets["reference"], markets["same"])
     assert max(d.psi for d in drifts) < 0.05
-    assert unseen_values(markets["reference"]["category_name"], markets["same"]["category_name"])[
-        "share"
-    ] < 0.01
+    assert (
+        unseen_values(markets["reference"]["category_name"], markets["same"]["category_name"])[
+            "share"
+        ]
+        < 0.01
+    )
 
 
 def test_generated_market_with_drift_moves(markets):

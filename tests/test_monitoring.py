@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_PARAMS, WINDOW, put_listings, train_champion
 
+from price_alchemy.data_stages import run_monitoring_extract
 from price_alchemy.demo_data import generate_listings
-from price_alchemy.monitoring import MonitoringError, run_monitor, snapshot_window
+from price_alchemy.monitoring import MonitoringError, run_monitor
 from price_alchemy.settings import Settings
 from price_alchemy.tracking import use_tracking
 from price_alchemy.warehouse import open_warehouse
@@ -35,7 +36,7 @@ def _window(settings: Settings, days_after: int, rows: int, drift: float, seed: 
         rows, seed=seed, end=end, days=2, id_offset=seed * 100_000, drift=drift
     )
     put_listings(open_warehouse(settings), listings)
-    return snapshot_window(end - timedelta(days=2), end, settings=settings)
+    return run_monitoring_extract(end - timedelta(days=2), end, settings=settings)
 
 
 def _report(outcome: dict) -> dict:
@@ -97,14 +98,14 @@ def test_a_thin_window_is_reported_but_not_judged(monitored):
 
 def test_an_empty_window_is_reported_but_not_judged(monitored):
     end = WINDOW[1] + timedelta(days=400)
-    snapshot = snapshot_window(end - timedelta(days=1), end, settings=monitored)
+    snapshot = run_monitoring_extract(end - timedelta(days=1), end, settings=monitored)
     outcome = run_monitor(snapshot, settings=monitored)
     assert outcome["status"] == "skipped"
     assert _report(outcome)["skipped_reason"].startswith("0 clean listings in the window")
 
 
 def test_without_a_champion_there_is_nothing_to_judge(loaded_settings):
-    snapshot = snapshot_window(*WINDOW, settings=loaded_settings)
+    snapshot = run_monitoring_extract(*WINDOW, settings=loaded_settings)
     outcome = run_monitor(snapshot, settings=loaded_settings)
     assert outcome["status"] == "skipped" and outcome["champion_version"] is None
     assert "no champion model yet" in _report(outcome)["skipped_reason"]
@@ -112,7 +113,7 @@ def test_without_a_champion_there_is_nothing_to_judge(loaded_settings):
 
 def test_missing_training_listings_are_an_error_a_person_fixes(trained_settings, tmp_path):
     settings, outputs = trained_settings
-    snapshot = snapshot_window(*WINDOW, settings=settings)
+    snapshot = run_monitoring_extract(*WINDOW, settings=settings)
     Path(outputs["validation"]["clean_uri"]).unlink()
     with pytest.raises(MonitoringError, match="training listings .* are gone"):
         run_monitor(snapshot, settings=settings)

@@ -6,15 +6,15 @@ import pandas as pd
 import pytest
 from conftest import WINDOW
 
-from price_alchemy import stages, tune
+from price_alchemy import data_stages, stages, tune
 from price_alchemy.params import load_params
 from price_alchemy.tracking import ensure_experiment, use_tracking
 
 
 @pytest.fixture
 def prepared(loaded_settings):
-    snapshot = stages.run_extract(*WINDOW, settings=loaded_settings)
-    validation = stages.run_validate(snapshot["uri"], settings=loaded_settings)
+    snapshot = data_stages.run_extract(*WINDOW, settings=loaded_settings)
+    validation = data_stages.run_validate(snapshot["uri"], settings=loaded_settings)
     return loaded_settings, snapshot, validation
 
 

@@ -1,0 +1,59 @@
+"""A project as a user has it: a state directory with small model params, and the
+`price-alchemy` command line run against it in a clean environment (no inherited Airflow or
+Price Alchemy variables), the way the tests that drive whole DAGs and services use it."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from conftest import SMALL_PARAMS, put_listings
+
+from price_alchemy.demo_data import generate_listings
+from price_alchemy.settings import Settings
+from price_alchemy.tracking import use_tracking
+from price_alchemy.warehouse import open_warehouse
+
+CLI = str(Path(sys.executable).with_name("price-alchemy"))
+
+
+class Project:
+    """A state directory and the environment of `price-alchemy` commands that use it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        (root / "params.yaml").write_text(SMALL_PARAMS)
+        self.settings = Settings(home=root / "home", params_file=root / "params.yaml")
+        base = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PRICE_ALCHEMY"))
+        }
+        self.env = base | {
+            "PRICE_ALCHEMY_HOME": str(self.settings.home),
+            "PRICE_ALCHEMY_PARAMS_FILE": str(self.settings.params_file),
+        }
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        run = subprocess.run([CLI, *args], env=self.env, capture_output=True, text=True)
+        assert run.returncode == 0 or not check, run.stdout[-3000:] + run.stderr[-3000:]
+        return run
+
+    def dag_test(self, dag_id: str, logical_date: datetime, conf: dict) -> None:
+        stamp = logical_date.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        self.cli("airflow", "dags", "test", dag_id, stamp, "-c", json.dumps(conf))
+
+    def runs(self, dag_id: str) -> list[dict]:
+        out = self.cli("airflow", "dags", "list-runs", dag_id, "-o", "json").stdout
+        [listing] = [line for line in out.splitlines() if line.startswith(("[{", "[]"))]
+        return json.loads(listing)
+
+    def add_listings(self, rows: int, end: datetime, drift: float, seed: int) -> None:
+        listings = generate_listings(rows, seed, end, days=2, id_offset=seed * 10**5, drift=drift)
+        put_listings(open_warehouse(self.settings), listings)
+
+    def mlflow_runs(self, experiment: str, kind: str) -> list:
+        client = use_tracking(self.settings)
+        found = client.get_experiment_by_name(experiment)
+        order = ["attributes.start_time ASC"]
+        return client.search_runs([found.experiment_id], f"tags.kind = '{kind}'", order_by=order)
