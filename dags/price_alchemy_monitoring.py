@@ -8,14 +8,15 @@ Runs on the schedule `PRICE_ALCHEMY_MONITORING_SCHEDULE` (default `@daily`) or b
 1. **extract**: the listings created in the trailing `window_days` (default 1) before the run's
    data interval end, with their realized prices, from the warehouse into
    `monitoring/<window>/listings.parquet` under the state directory (a re-run overwrites it).
-2. **measure**: keeps the clean rows (the validation row rules) and compares them with a sample
-   of the champion's training listings:
+2. **measure**: keeps the clean rows (the validation row rules); compares what the champion
+   priced in the window (the API's prediction log, when it holds `min_rows` suggestions of
+   the window; else the window's new listings) with a sample of its training listings:
    - data drift: PSI of each monitored feature (log price, title and description length, title
      words, condition, shipping, top category, brand presence), with the KS test for numbers;
      the share of rows whose category or brand the champion never saw; the shift of the title
      vocabulary;
-   - model drift: the champion's RMSLE on the window's realized prices against its RMSLE on its
-     held-out split at training.
+   - model drift: the champion's RMSLE on the window's listings with realized prices against
+     its RMSLE on its held-out split at training.
 
    Each threshold (params file section `monitoring`, or this form) is a check. The report
    (`report.html` a person reads, `report.json`, plots) is written beside the snapshot and

@@ -194,6 +194,30 @@ def status(
         )
 
 
+@app.command("export-model")
+def export_model(
+    alias: Annotated[str, typer.Option(help="Registry alias of the version to export.")] = (
+        "champion"
+    ),
+    out: Annotated[Path, typer.Option(help="Directory to write (replaced).")] = Path(
+        "models/champion"
+    ),
+) -> None:
+    """Write a registered model version to a directory the API serves without MLflow
+    (set PRICE_ALCHEMY_MODEL_DIR to it): the MLflow model in model/, its description in
+    model.json."""
+    from price_alchemy.serving.models import export_model as export
+    from price_alchemy.tracking import use_tracking
+
+    settings = get_settings()
+    try:
+        info = export(use_tracking(settings), settings.model_name, alias, out)
+    except LookupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"exported {info.name} v{info.version} ({alias}) to {out}")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

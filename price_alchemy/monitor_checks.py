@@ -76,19 +76,22 @@ def model_error(current: pd.DataFrame, predicted: np.ndarray, training_rmsle: fl
 
 def assess_window(
     reference: pd.DataFrame,
+    inputs: pd.DataFrame,
     current: pd.DataFrame,
     predicted: np.ndarray,
     training_rmsle: float,
     params: MonitoringParams,
 ) -> dict:
-    """The monitoring findings for `current` (clean listings with realized prices and the
-    champion's `predicted` prices) against `reference` (the champion's training listings)."""
-    features = feature_drift(reference, current, params.psi_bins)
+    """The monitoring findings for a window: data drift of `inputs` (the listings the model
+    priced: served suggestions, or the window's new listings) against `reference` (the
+    champion's training listings), and the champion's error on `current` (the window's
+    listings with realized prices) whose `predicted` prices it gave."""
+    features = feature_drift(reference, inputs, params.psi_bins)
     unseen = {
-        "category": unseen_values(reference["category_name"], current["category_name"]),
-        "brand": unseen_values(reference["brand_name"], current["brand_name"]),
+        "category": unseen_values(reference["category_name"], inputs["category_name"]),
+        "brand": unseen_values(reference["brand_name"], inputs["brand_name"]),
     }
-    vocabulary = vocabulary_shift(reference["name"], current["name"])
+    vocabulary = vocabulary_shift(reference["name"], inputs["name"])
     model = model_error(current, predicted, training_rmsle)
     checks = [
         *(_psi_check(drift, params.max_psi) for drift in features),
@@ -100,6 +103,7 @@ def assess_window(
     reasons = [check.detail for check in checks if check.status == "failed"]
     return {
         "rows": len(current),
+        "input_rows": len(inputs),
         "reference_rows": len(reference),
         "features": [drift.to_dict() for drift in features],
         "unseen": unseen,

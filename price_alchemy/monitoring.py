@@ -1,14 +1,17 @@
 """The monitoring stage with its I/O: what the monitoring DAG's `measure` task calls.
 
-`run_monitor` takes a window's snapshot (from `data_stages.run_monitoring_extract`), keeps its
-clean rows (the validation row rules; bad rows are counted, not judged), compares them with a
-sample of the champion's training split and scores the champion on their realized prices
+`run_monitor` takes a window's snapshot (from `data_stages.run_monitoring_extract`) and keeps
+its clean rows (the validation row rules; bad rows are counted, not judged). It compares what
+the champion priced in the window (the served suggestions of the prediction log, when it has
+enough; else the window's new listings) with a sample of the champion's training split, and
+scores the champion on the window's realized prices
 (`price_alchemy.monitor_checks`), writes the report beside the snapshot and logs it, the
 thresholds and every measure to the MLflow experiment `price-alchemy-monitoring`. It returns
 whether to retrain and why, small enough for an XCom.
 """
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 import mlflow
@@ -20,6 +23,7 @@ from price_alchemy.monitor_checks import assess_window
 from price_alchemy.monitoring_report import write_monitoring_report
 from price_alchemy.params import Params, apply_overrides, load_params
 from price_alchemy.registry import champion_version
+from price_alchemy.serving.prediction_log import read_served
 from price_alchemy.settings import Settings, get_settings
 from price_alchemy.tracking import (
     code_version_tags,
@@ -75,14 +79,27 @@ def _skip_reason(champion: dict | None, rows: int, min_rows: int) -> str | None:
     return None
 
 
-def _judge(current: pd.DataFrame, champion: dict, params: Params) -> tuple[dict, pd.DataFrame]:
+def _inputs(settings: Settings, snapshot: dict, current: pd.DataFrame, min_rows: int):
+    """What the model priced in the window: the prediction log's served suggestions when there
+    are at least `min_rows`, else the window's new listings; with a description of which."""
+    start, end = (datetime.fromisoformat(snapshot[key]) for key in ("start", "end"))
+    served = read_served(settings.prediction_log, start, end)
+    if served is not None and len(served) >= min_rows:
+        return served, f"prediction log: {len(served)} served suggestions"
+    return current, f"new listings: {len(current)} (no prediction log with {min_rows}+ rows)"
+
+
+def _judge(
+    settings: Settings, snapshot: dict, current: pd.DataFrame, champion: dict, params: Params
+) -> tuple[dict, pd.DataFrame]:
     reference = _reference(champion, params)
     model = load_price_model(f"models:/{champion['name']}/{champion['version']}")
     predicted = model.predict(current[list(LISTING_FIELDS)])
+    inputs, source = _inputs(settings, snapshot, current, params.monitoring.min_rows)
     findings = assess_window(
-        reference, current, predicted, champion["training_rmsle"], params.monitoring
+        reference, inputs, current, predicted, champion["training_rmsle"], params.monitoring
     )
-    return findings, reference
+    return findings | {"inputs": source}, reference
 
 
 def _metrics(report: dict) -> dict[str, float]:
@@ -133,7 +150,7 @@ def run_monitor(
     if skipped:
         report |= {"status": "skipped", "skipped_reason": skipped}
     else:
-        findings, reference = _judge(current, champion, params)
+        findings, reference = _judge(settings, snapshot, current, champion, params)
         report |= findings | {"status": "retrain" if findings["retrain"] else "no drift"}
     return _log_report(settings, report, reference, current)
 

@@ -60,7 +60,8 @@ def _number(value, digits: int = 4) -> str | None:
 
 def _summary(report: dict) -> str:
     rows = [
-        ("clean listings in the window", report.get("rows")),
+        ("clean listings in the window (realized prices)", report.get("rows")),
+        ("what the model priced (drift measured on)", report.get("inputs")),
         ("quarantined listings", report.get("rows_quarantined")),
         ("training listings compared with", report.get("reference_rows")),
         ("champion run", report.get("champion", {}).get("run_id")),

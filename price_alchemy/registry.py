@@ -35,13 +35,6 @@ class Registration:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class ChampionModel:
-    name: str
-    version: str
-    model: object
-
-
 def champion_version(client: MlflowClient, name: str):
     """The model version holding the champion alias, or None."""
     try:
@@ -105,12 +98,3 @@ def register_model(
     if promoted:
         client.set_registered_model_alias(name, CHAMPION, version)
     return Registration(version, promoted, rmsle, champion_rmsle, decision)
-
-
-def load_champion(client: MlflowClient, name: str) -> ChampionModel:
-    """The champion model, ready to predict; LookupError when there is none."""
-    current = champion_version(client, name)
-    if current is None:
-        raise LookupError(f"no '{CHAMPION}' version of model '{name}': run the training DAG first")
-    model = load_price_model(f"models:/{name}/{current.version}")
-    return ChampionModel(name, str(current.version), model)

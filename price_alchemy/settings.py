@@ -40,16 +40,42 @@ class Settings(BaseSettings):
     mlflow_experiment: str = "price-alchemy"
     monitoring_experiment: str = "price-alchemy-monitoring"
     model_name: str = "price-alchemy"
-    params_file: Path | None = Field(None, description="YAML overriding the modelling params.")
-    training_schedule: str = Field(
-        "@weekly", description="When the training DAG runs: a cron expression or a preset."
+    model_alias: str = Field("champion", description="Registry alias the API serves.")
+    model_dir: Path | None = Field(
+        None, description="Serve this `export-model` directory instead of the registry."
     )
-    monitoring_schedule: str = Field(
-        "@daily", description="When the monitoring DAG runs: a cron expression or a preset."
+    model_poll_seconds: float = Field(
+        30.0, ge=0, description="How often the API checks the alias for a new version; 0: never."
+    )
+    prediction_log_url: str | None = Field(
+        None, description="SQLAlchemy URL of the prediction log; default: sqlite under the home."
+    )
+    prediction_log_queue: int = Field(
+        10_000, ge=1, description="Prediction records waiting to be written, at most."
+    )
+    batch_max_wait_ms: float = Field(
+        2.0, ge=0, description="How long a request waits for others to be priced with it."
+    )
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="Currency of the prices.")
+    params_file: Path | None = Field(None, description="YAML overriding the modelling params.")
+    training_schedule: str | None = Field(
+        "@weekly",
+        description="When the training DAG runs: a cron expression or a preset; 'none': only "
+        "when triggered.",
+    )
+    monitoring_schedule: str | None = Field(
+        "@daily",
+        description="When the monitoring DAG runs: a cron expression or a preset; 'none': only "
+        "when triggered.",
     )
     dags_folder: Path = Field(
         Path(__file__).resolve().parents[1] / "dags", description="Folder holding the DAGs."
     )
+
+    @field_validator("training_schedule", "monitoring_schedule")
+    @classmethod
+    def _no_schedule(cls, schedule: str | None) -> str | None:
+        return None if schedule is None or schedule.strip().lower() in ("", "none") else schedule
 
     @field_validator("home")
     @classmethod
@@ -63,6 +89,10 @@ class Settings(BaseSettings):
     @property
     def tracking_uri(self) -> str:
         return self.mlflow_tracking_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def prediction_log(self) -> str:
+        return self.prediction_log_url or f"sqlite:///{self.home / 'predictions.db'}"
 
     @property
     def artifact_root(self) -> Path:

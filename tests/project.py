@@ -6,9 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+from bigquery_emulator import free_port
 from conftest import SMALL_PARAMS, put_listings
 
 from price_alchemy.demo_data import generate_listings
@@ -57,3 +62,29 @@ class Project:
         found = client.get_experiment_by_name(experiment)
         order = ["attributes.start_time ASC"]
         return client.search_runs([found.experiment_id], f"tags.kind = '{kind}'", order_by=order)
+
+
+@contextmanager
+def serve(env: dict[str, str], timeout: float = 90) -> Iterator[str]:
+    """`price-alchemy serve` on a free loopback port until ready; yields its base URL, then
+    stops it by PID with SIGTERM (a graceful shutdown: queued prediction records are written)."""
+    port = free_port()
+    server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while not _ready(base_url):
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise TimeoutError(f"the API did not become ready within {timeout:.0f}s")
+            time.sleep(0.3)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _ready(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

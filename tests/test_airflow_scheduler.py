@@ -41,6 +41,9 @@ def stack(tmp_path_factory):
     """Settings of a fresh project, and a client of its running Airflow; afterwards every
     service and every process it started is gone."""
     project = Project(tmp_path_factory.mktemp("scheduler"))
+    # only the runs this test triggers: no scheduled run may race them
+    project.env |= {"PRICE_ALCHEMY_TRAINING_SCHEDULE": "none"}
+    project.env |= {"PRICE_ALCHEMY_MONITORING_SCHEDULE": "none"}
     project.cli("airflow", "db", "migrate")
     port = free_port()
     processes = start_services(project.settings, port, project.root / "logs", project.env)

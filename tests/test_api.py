@@ -32,6 +32,57 @@ def test_suggests_a_positive_price_with_model_version(client):
     assert body["model_name"] == "price-alchemy" and body["model_version"] == "1"
     assert len(body["suggestions"]) == 2
     assert all(0 < s["low"] <= s["price"] <= s["high"] for s in body["suggestions"])
+    assert {s["currency"] for s in body["suggestions"]} == {"USD"}
+
+
+def test_the_request_id_is_echoed_or_generated(client):
+    given = client.post(
+        "/v1/price-suggestions", json={"listings": [GOOD]}, headers={"X-Request-ID": "abc-123"}
+    )
+    assert given.headers["X-Request-ID"] == given.json()["request_id"] == "abc-123"
+    made = _post(client, GOOD)
+    assert len(made.json()["request_id"]) == 32 and made.headers["X-Request-ID"]
+    unsafe = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert unsafe.headers["X-Request-ID"] != "bad id with spaces"
+
+
+def test_a_thousand_listings_in_one_request(client):
+    listings = [{**GOOD, "name": f"{GOOD['name']} #{i}"} for i in range(1000)]
+    response = client.post("/v1/price-suggestions", json={"listings": listings})
+    assert response.status_code == 200
+    assert len(response.json()["suggestions"]) == 1000
+
+
+def test_model_description(client):
+    body = client.get("/v1/model").json()
+    assert (body["name"], body["version"], body["alias"]) == ("price-alchemy", "1", "champion")
+    assert body["trained_at"].startswith("20") and body["run_id"]
+    assert 0 < body["metrics"]["model_rmsle"] < body["metrics"]["baseline_rmsle"]
+
+
+def test_readyz_says_what_serves(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "ready": True,
+        "model": "price-alchemy v1",
+        "model_error": None,
+        "prediction_log_writable": True,
+        "prediction_log_error": None,
+    }
+
+
+def test_metrics_count_requests_suggestions_and_the_model(client):
+    _post(client, GOOD, GOOD)
+    client.post("/v1/price-suggestions", json={"listings": []})
+    text = client.get("/metrics").text
+    assert 'http_requests_total{method="POST",route="/v1/price-suggestions",status="200"}' in text
+    assert 'http_requests_total{method="POST",route="/v1/price-suggestions",status="422"}' in text
+    assert "http_request_duration_seconds_bucket{" in text
+    assert 'served_model_info{alias="champion",name="price-alchemy",version="1"} 1.0' in text
+    served = [line for line in text.splitlines() if line.startswith("price_suggestions_total")]
+    assert float(served[0].split()[-1]) >= 2
+    assert "prediction_log_dropped_total 0.0" in text
 
 
 def test_healthz_names_the_served_version(client):
@@ -102,5 +153,10 @@ def test_without_a_champion_answers_503_not_500(settings):
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").json()["model_version"] is None
         response = _post(client, GOOD)
+        ready = client.get("/readyz")
+        model = client.get("/v1/model")
     assert response.status_code == 503
-    assert "no champion" in response.json()["detail"]
+    assert "no model is loaded" in response.json()["detail"]
+    assert ready.status_code == 503 and not ready.json()["ready"]
+    assert "no 'champion' version" in ready.json()["model_error"]
+    assert model.status_code == 503

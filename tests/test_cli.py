@@ -26,6 +26,7 @@ COMMANDS = [
     "extract",
     "validate",
     "reproduce",
+    "export-model",
     "warehouse",
 ]
 

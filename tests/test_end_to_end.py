@@ -4,34 +4,18 @@ the API served by uvicorn on a loopback port; re-running a logical date is idemp
 monitoring DAG triggers training exactly when the market drifted, once per judged window."""
 
 import json
-import subprocess
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from bigquery_emulator import free_port
-from project import CLI, Project
+from project import Project, serve
 
 from price_alchemy.registry import champion_version
 from price_alchemy.tracking import use_tracking
 
 END = datetime(2026, 6, 1)
 pytestmark = pytest.mark.slow
-
-
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.5)
-    server.kill()
-    raise TimeoutError("the API did not come up within 90 s")
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +42,9 @@ def test_the_champion_is_traced_searched_and_served(project):
     assert len(trials) == 2
     assert json.loads(project.cli("status", "--json").stdout)["champion"]["version"] == "1"
 
-    port = free_port()
-    server = _serve(project.env, port)
-    try:
+    with serve(project.env) as base_url:
         listing = {"name": "Apple iPhone 128GB", "item_condition_id": 2, "shipping": 1}
-        response = httpx.post(
-            f"http://127.0.0.1:{port}/v1/price-suggestions", json={"listings": [listing]}
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        response = httpx.post(f"{base_url}/v1/price-suggestions", json={"listings": [listing]})
     assert response.status_code == 200
     assert response.json()["model_version"] == "1"
     assert response.json()["suggestions"][0]["price"] > 0

@@ -117,3 +117,42 @@ def test_missing_training_listings_are_an_error_a_person_fixes(trained_settings,
     Path(outputs["validation"]["clean_uri"]).unlink()
     with pytest.raises(MonitoringError, match="training listings .* are gone"):
         run_monitor(snapshot, settings=settings)
+
+
+def test_drift_is_measured_on_the_served_suggestions_when_the_log_has_them(monitored):
+    from datetime import datetime
+
+    from price_alchemy.serving.prediction_log import PredictionLog
+
+    snapshot = _window(monitored, 60, 600, 0.0, seed=26)
+    end = datetime.fromisoformat(snapshot["end"])
+    served = generate_listings(400, seed=27, end=end, days=2, drift=1.0).to_pandas()
+    rows = [
+        {
+            "request_id": f"r{i}",
+            "position": 0,
+            "name": row.name,
+            "item_condition_id": int(row.item_condition_id),
+            "category_name": row.category_name,
+            "brand_name": row.brand_name,
+            "shipping": int(row.shipping),
+            "item_description": row.item_description,
+            "price": float(row.price),
+            "low": float(row.price) * 0.8,
+            "high": float(row.price) * 1.2,
+            "currency": "USD",
+            "model_name": "price-alchemy",
+            "model_version": "1",
+            "created_at": row.created_at.to_pydatetime(),
+        }
+        for i, row in enumerate(served.itertuples())
+    ]
+    log = PredictionLog(monitored.prediction_log)
+    log.record(rows)
+    log.close()
+    outcome = run_monitor(snapshot, settings=monitored)
+    report = _report(outcome)
+    assert report["inputs"] == "prediction log: 400 served suggestions"
+    failed = {c["name"] for c in report["checks"] if c["status"] == "failed"}
+    assert "unseen_category" in failed and "rmsle_ratio" not in failed
+    assert report["rows"] == 600 and report["input_rows"] == 400

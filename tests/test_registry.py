@@ -10,7 +10,6 @@ from price_alchemy.registry import (
     CHALLENGER,
     champion_version,
     decide_promotion,
-    load_champion,
     register_model,
 )
 from price_alchemy.tracking import use_tracking
@@ -75,19 +74,6 @@ def test_retried_register_makes_no_second_version(trained_settings):
     assert again["version"] == out["registration"]["version"]
     client = use_tracking(settings)
     assert len(client.search_model_versions(f"name='{settings.model_name}'")) == 1
-
-
-def test_load_champion_predicts(trained_settings):
-    settings, out = trained_settings
-    champion = load_champion(use_tracking(settings), settings.model_name)
-    frame = pd.read_parquet(out["validation"]["clean_uri"]).head(20)
-    prices = champion.model.predict(frame)
-    assert champion.version == "1" and (prices > 0).all()
-
-
-def test_load_champion_without_one_says_what_to_do(settings):
-    with pytest.raises(LookupError, match="run the training DAG"):
-        load_champion(use_tracking(settings), settings.model_name)
 
 
 def test_training_run_is_traced_to_its_exact_data(trained_settings):

@@ -1,69 +1,137 @@
-"""The FastAPI app: loads the champion model once at start-up and answers price suggestions.
+"""The FastAPI app: price suggestions from the served model, with its description, health,
+readiness, Prometheus metrics and the seller page.
 
-`create_app()` builds the app; its lifespan loads `models:/<name>@champion` into `app.state`.
-When no champion can be loaded the app still starts, reports it on `/healthz`, and answers
-suggestions with 503 until a model exists.
+`create_app()` builds the app; its lifespan starts a `Service` (model, batcher, prediction log,
+registry poller) and stops it, writing the queued prediction records, on shutdown. Without a
+model the app still starts: `/healthz` answers, `/readyz` says why it is not ready, and
+suggestions get 503 until a model is loaded.
 """
 
-import logging
+import re
+import time
+import uuid
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from price_alchemy.features import LISTING_FIELDS
-from price_alchemy.registry import ChampionModel, load_champion
+from price_alchemy.serving.batcher import NoModelLoaded
 from price_alchemy.serving.schemas import (
     Health,
+    ModelDescription,
+    Readiness,
     Suggestion,
     SuggestionRequest,
     SuggestionResponse,
 )
+from price_alchemy.serving.service import Service
 from price_alchemy.settings import Settings, get_settings
-from price_alchemy.tracking import use_tracking
 
-log = logging.getLogger(__name__)
 router = APIRouter()
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+SELLER_PAGE = Path(__file__).with_name("seller_page.html")
 
 
-def _load(settings: Settings) -> ChampionModel | None:
-    try:
-        return load_champion(use_tracking(settings), settings.model_name)
-    except Exception as error:  # serve 503s rather than fail to start
-        log.error("no model loaded: %s", error)
-        return None
+def _service(request: Request) -> Service:
+    return request.app.state.service
 
 
-def _champion(request: Request) -> ChampionModel:
-    champion = request.app.state.champion
-    if champion is None:
-        raise HTTPException(503, "no champion model is loaded: train and register one first")
-    return champion
-
-
-Champion = Annotated[ChampionModel, Depends(_champion)]
+ServiceDep = Annotated[Service, Depends(_service)]
 
 
 @router.post("/v1/price-suggestions", response_model=SuggestionResponse, tags=["suggestions"])
-def suggest_prices(body: SuggestionRequest, champion: Champion) -> SuggestionResponse:
-    """Suggested prices, each with a low-high range, for up to 1,000 listing drafts."""
-    frame = pd.DataFrame([listing.model_dump() for listing in body.listings])
-    prices, lows, highs = champion.model.predict_range(frame[list(LISTING_FIELDS)])
+async def suggest_prices(
+    body: SuggestionRequest, request: Request, service: ServiceDep
+) -> SuggestionResponse:
+    """Suggested prices, each with a low-high range, for 1 to 1,000 listing drafts."""
+    listings = [listing.model_dump() for listing in body.listings]
+    try:
+        priced = await service.batcher.price(listings)
+    except NoModelLoaded as error:
+        raise HTTPException(503, str(error)) from error
+    request_id = request.state.request_id
+    service.record(request_id, listings, priced)
+    currency = service.settings.currency
     suggestions = [
-        Suggestion(price=round(float(p), 2), low=round(float(lo), 2), high=round(float(hi), 2))
-        for p, lo, hi in zip(prices, lows, highs, strict=True)
+        Suggestion(price=round(p, 2), low=round(lo, 2), high=round(hi, 2), currency=currency)
+        for p, lo, hi in zip(
+            priced.price.tolist(), priced.low.tolist(), priced.high.tolist(), strict=True
+        )
     ]
+    info = priced.model.info
     return SuggestionResponse(
-        model_name=champion.name, model_version=champion.version, suggestions=suggestions
+        request_id=request_id,
+        model_name=info.name,
+        model_version=info.version,
+        suggestions=suggestions,
     )
 
 
+@router.get("/v1/model", response_model=ModelDescription, tags=["model"])
+def model_description(service: ServiceDep) -> ModelDescription:
+    """The model being served: name, version, alias, when it was trained, its metrics."""
+    current = service.holder.current
+    if current is None:
+        raise HTTPException(503, f"no model is loaded: {service.holder.last_error}")
+    return ModelDescription(**current.info.to_dict())
+
+
 @router.get("/healthz", response_model=Health, tags=["health"])
-def healthz(request: Request) -> Health:
+def healthz(service: ServiceDep) -> Health:
     """The process is alive; says which model version it serves, if any."""
-    champion = request.app.state.champion
-    return Health(status="ok", model_version=champion.version if champion else None)
+    current = service.holder.current
+    return Health(status="ok", model_version=current.info.version if current else None)
+
+
+@router.get("/readyz", response_model=Readiness, tags=["health"])
+def readyz(service: ServiceDep) -> JSONResponse:
+    """200 when a model is loaded and the prediction log is writable, else 503; the details
+    say what serves and why the last model swap or log write failed, if one did."""
+    holder, log = service.holder, service.log
+    readiness = Readiness(
+        ready=holder.current is not None and log.writable(),
+        model=holder.describe(),
+        model_error=holder.last_error,
+        prediction_log_writable=log.writable(),
+        prediction_log_error=log.last_error,
+    )
+    return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
+
+
+@router.get("/metrics", tags=["health"], response_class=Response)
+def metrics(service: ServiceDep) -> Response:
+    """Prometheus metrics in the text exposition format."""
+    current = service.holder.current
+    if current is not None:
+        info = current.info
+        service.metrics.model.info(
+            {"name": info.name, "version": info.version, "alias": info.alias}
+        )
+    return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def seller_page() -> HTMLResponse:
+    """The seller page: a listing form that shows the suggested price and range."""
+    return HTMLResponse(SELLER_PAGE.read_text(encoding="utf-8"))
+
+
+async def _request_context(request: Request, call_next):
+    """Give each request an id (its valid X-Request-ID, or a new one), echo it, and count the
+    request with its latency by route template and status."""
+    given = request.headers.get("x-request-id", "")
+    request.state.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    path = route.path if route is not None else "unmatched"
+    request.app.state.service.metrics.observe(
+        path, request.method, response.status_code, time.perf_counter() - started
+    )
+    response.headers["X-Request-ID"] = request.state.request_id
+    return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -72,9 +140,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.champion = _load(settings)
-        yield
+        service = Service(settings)
+        app.state.service = service
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop()
 
     app = FastAPI(title="Price Alchemy", version="1", lifespan=lifespan)
+    app.middleware("http")(_request_context)
     app.include_router(router)
     return app

@@ -1,0 +1,186 @@
+"""Serving speed: our API against `mlflow models serve` of the same model, same machine, same run.
+
+    python benchmarks/serving.py [--home STATE_DIR] [--rows 100000] [--seconds 20]
+
+The model: the champion of `--home` (e.g. after `make demo`), or else one trained here by the
+pipeline's own stages on `--rows` demo listings. It is exported (`export-model`) and served
+twice on loopback: by `price-alchemy serve` (from the exported directory) and by
+`mlflow models serve --env-manager local` (its MLflow model). A load generator in a second
+process (`load_generator.py`, bounded by count and time) measures single-listing latency at
+concurrency 1 and 32 and the latency of one 1,000-listing request. Prints a table, then one JSON
+object as the last line: {"ours": {...}, "mlflow": {...}, "throughput_ratio": ...}.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from price_alchemy.demo_data import generate_listings
+from price_alchemy.features import LISTING_FIELDS
+from price_alchemy.serving.models import export_model
+from price_alchemy.settings import Settings
+from price_alchemy.tracking import use_tracking
+
+BIN = Path(sys.executable).parent
+GENERATOR = Path(__file__).with_name("load_generator.py")
+RUNS = {"c1": (1, 400), "c32": (32, 4000)}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _train_champion(home: Path, rows: int) -> Settings:
+    """A champion trained by the pipeline's stages on `rows` demo listings."""
+    from price_alchemy import data_stages, stages
+    from price_alchemy.load import load_table
+    from price_alchemy.warehouse import open_warehouse
+
+    settings = Settings(home=home)
+    listings = generate_listings(rows, seed=11)
+    load_table(open_warehouse(settings), listings, home / "loads", True)
+    start = listings["created_at"][0].as_py()
+    end = listings["created_at"][-1].as_py() + timedelta(seconds=1)
+    snapshot = data_stages.run_extract(start, end, settings)
+    validation = data_stages.run_validate(snapshot["uri"], settings)
+    run_id = stages.run_train(validation, snapshot, settings=settings)
+    stages.run_evaluate(run_id, validation["clean_uri"], settings)
+    stages.run_register(run_id, validation["clean_uri"], "force", settings)
+    return settings
+
+
+@contextmanager
+def _server(command: list[str], env: dict, ready_url: str, log: Path):
+    """A server process until ready; stopped by PID (SIGTERM, then SIGKILL) afterwards."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not become ready; see {log}")
+            time.sleep(0.5)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _load(url: str, body: Path, concurrency: int, requests: int, seconds: float) -> dict:
+    command = [sys.executable, str(GENERATOR), "--url", url, "--body", str(body)]
+    command += ["--concurrency", str(concurrency), "--requests", str(requests)]
+    command += ["--seconds", str(seconds)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _measure(url: str, single: Path, batch: Path, seconds: float) -> dict:
+    _load(url, single, 4, 200, seconds)  # warm-up
+    figures = {name: _load(url, single, c, n, seconds) for name, (c, n) in RUNS.items()}
+    batch_run = _load(url, batch, 1, 5, seconds * 3)
+    return figures | {"batch1000_ms": batch_run["p50_ms"], "batch1000_errors": batch_run["errors"]}
+
+
+def _bodies(folder: Path, listings: list[dict]) -> dict[str, Path]:
+    bodies = {
+        "ours_single": {"listings": listings[:1]},
+        "ours_batch": {"listings": listings[:1000]},
+        "mlflow_single": {"dataframe_records": listings[:1]},
+        "mlflow_batch": {"dataframe_records": listings[:1000]},
+    }
+    paths = {}
+    for name, body in bodies.items():
+        paths[name] = folder / f"{name}.json"
+        paths[name].write_text(json.dumps(body))
+    return paths
+
+
+def _sample_listings(rows: int = 1000) -> list[dict]:
+    frame = generate_listings(rows, seed=99).to_pandas()[list(LISTING_FIELDS)]
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame.to_dict("records")
+
+
+def _table(results: dict) -> str:
+    lines = [f"{'server':<8} {'run':<6} {'rps':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"]
+    for server in ("ours", "mlflow"):
+        for run in RUNS:
+            r = results[server][run]
+            lines.append(
+                f"{server:<8} {run:<6} {r['rps']:>9.1f} {r['p50_ms']:>9.2f} {r['p99_ms']:>9.2f}"
+                f" {r['errors']:>7}"
+            )
+        lines.append(f"{server:<8} batch1000 p50 {results[server]['batch1000_ms']:.1f} ms")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, help="a state directory with a champion")
+    parser.add_argument("--rows", type=int, default=100_000, help="demo listings to train on")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time bound per run")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        if args.home:
+            settings = Settings(home=args.home)
+        else:
+            print(f"training a champion on {args.rows:,} demo listings ...", flush=True)
+            settings = _train_champion(work / "home", args.rows)
+        info = export_model(use_tracking(settings), settings.model_name, "champion", work / "model")
+        print(f"serving {info.name} v{info.version}", flush=True)
+        bodies = _bodies(work, _sample_listings())
+        env = os.environ | {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        ours_env = env | {
+            "PRICE_ALCHEMY_HOME": str(work / "serving"),
+            "PRICE_ALCHEMY_MODEL_DIR": str(work / "model"),
+            "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
+        }
+        results = {}
+        port = _free_port()
+        ours = [str(BIN / "price-alchemy"), "serve", "--port", str(port)]
+        with _server(ours, ours_env, f"http://127.0.0.1:{port}/readyz", work / "ours.log"):
+            url = f"http://127.0.0.1:{port}/v1/price-suggestions"
+            results["ours"] = _measure(
+                url, bodies["ours_single"], bodies["ours_batch"], args.seconds
+            )
+        port = _free_port()
+        mlflow = [str(BIN / "mlflow"), "models", "serve", "-m", str(work / "model" / "model")]
+        mlflow += ["--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
+        mlflow_env = env | {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}
+        with _server(mlflow, mlflow_env, f"http://127.0.0.1:{port}/ping", work / "mlflow.log"):
+            url = f"http://127.0.0.1:{port}/invocations"
+            single, batch = bodies["mlflow_single"], bodies["mlflow_batch"]
+            results["mlflow"] = _measure(url, single, batch, args.seconds)
+    results["throughput_ratio"] = round(
+        results["ours"]["c32"]["rps"] / results["mlflow"]["c32"]["rps"], 2
+    )
+    print(_table(results))
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

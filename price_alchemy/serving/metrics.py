@@ -1,0 +1,37 @@
+"""Prometheus metrics of the service, in a registry of its own (one per app): requests and their
+latency by route, method and status, suggestions served, prediction-log rows dropped, and the
+served model as an info metric."""
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("route", "method", "status")
+        self.requests = Counter(
+            "http_requests", "HTTP requests answered.", labels, registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.suggestions = Counter("price_suggestions", "Listings priced.", registry=self.registry)
+        self.log_dropped = Counter(
+            "prediction_log_dropped",
+            "Prediction records not written (queue full or write failed).",
+            registry=self.registry,
+        )
+        self.model = Info("served_model", "The model being served.", registry=self.registry)
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route, method, str(status)).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

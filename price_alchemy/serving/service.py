@@ -1,0 +1,79 @@
+"""What a running API holds: the served model (loaded at start-up from the registry or an
+exported directory, then swapped by the registry poller), the batcher that prices with it, the
+prediction log and the metrics; started and stopped with the app."""
+
+from datetime import UTC, datetime
+
+from price_alchemy.serving.batcher import PredictionBatcher, Priced
+from price_alchemy.serving.metrics import ServiceMetrics
+from price_alchemy.serving.models import (
+    ModelHolder,
+    RegistryPoller,
+    load_exported,
+    load_registered,
+)
+from price_alchemy.serving.prediction_log import PredictionLog
+from price_alchemy.settings import Settings
+from price_alchemy.tracking import use_tracking
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = ServiceMetrics()
+        self.holder = ModelHolder()
+        self.log = PredictionLog(
+            settings.prediction_log,
+            settings.prediction_log_queue,
+            on_drop=self.metrics.log_dropped.inc,
+        )
+        self.batcher = PredictionBatcher(self.holder, max_wait=settings.batch_max_wait_ms / 1000)
+        self.poller: RegistryPoller | None = None
+
+    def start(self) -> None:
+        """Load the first model (a failure leaves the service up, not ready) and start polling
+        the registry when serving from it."""
+        settings = self.settings
+        if settings.model_dir is not None:
+            self.holder.offer(lambda: load_exported(settings.model_dir))
+            return
+        client = use_tracking(settings)
+        self.holder.offer(
+            lambda: load_registered(client, settings.model_name, settings.model_alias)
+        )
+        if settings.model_poll_seconds > 0:
+            self.poller = RegistryPoller(
+                self.holder,
+                client,
+                settings.model_name,
+                settings.model_alias,
+                settings.model_poll_seconds,
+            )
+            self.poller.start()
+
+    def stop(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+        self.batcher.close()
+        self.log.close()
+
+    def record(self, request_id: str, listings: list[dict], priced: Priced) -> None:
+        """Queue one answer for the prediction log (never blocks) and count it."""
+        info, now = priced.model.info, datetime.now(UTC).replace(tzinfo=None)
+        rows = [
+            listing
+            | {
+                "request_id": request_id,
+                "position": position,
+                "price": float(priced.price[position]),
+                "low": float(priced.low[position]),
+                "high": float(priced.high[position]),
+                "currency": self.settings.currency,
+                "model_name": info.name,
+                "model_version": info.version,
+                "created_at": now,
+            }
+            for position, listing in enumerate(listings)
+        ]
+        self.log.record(rows)
+        self.metrics.suggestions.inc(len(rows))

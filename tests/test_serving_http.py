@@ -1,0 +1,110 @@
+"""The API as a real HTTP server on loopback (`price-alchemy serve`, uvicorn) with the champion
+of a real registry: the seller page driven in headless Chromium like a person, concurrent
+requests all recorded in the prediction log, and our own OpenAPI spec fuzzed by schemathesis
+without a single 5xx."""
+
+import asyncio
+import os
+import shutil
+
+import httpx
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from project import serve
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def server(champion_settings, tmp_path_factory):
+    """(base URL, prediction log URL) of a server of the shared champion."""
+    log_url = f"sqlite:///{tmp_path_factory.mktemp('serving') / 'predictions.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
+        "PRICE_ALCHEMY_HOME": str(champion_settings.home),
+        "PRICE_ALCHEMY_PARAMS_FILE": str(champion_settings.params_file),
+        "PRICE_ALCHEMY_PREDICTION_LOG_URL": log_url,
+        "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
+    }
+    with serve(env) as base_url:
+        yield base_url, log_url
+
+
+def test_the_seller_page_in_a_real_browser(server):
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "chromium is not installed (apt install chromium)"
+    base_url, _ = server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(base_url)
+        page.get_by_label("Title").fill("Nike Air Max 90 running shoes size 10")
+        page.get_by_label("Description").fill("Worn twice, like new, original box.")
+        page.get_by_label("Brand").fill("Nike")
+        page.get_by_label("Category").fill("Men/Shoes/Athletic")
+        page.get_by_label("Condition").select_option(label="Like new")
+        page.get_by_label("Shipping").select_option(label="I pay")
+        page.get_by_role("button", name="Suggest a price").click()
+        page.locator("#result").wait_for(state="visible", timeout=10_000)
+        price, low, high = (page.locator(f"#{k}").inner_text() for k in ("price", "low", "high"))
+        model = page.locator("#model").inner_text()
+
+        page.get_by_label("Title").fill("   ")
+        page.get_by_role("button", name="Suggest a price").click()
+        page.locator("#error").filter(has_text="name").wait_for(timeout=10_000)
+        browser.close()
+    values = [float(text.lstrip("$").replace(",", "")) for text in (price, low, high)]
+    assert 0 < values[1] <= values[0] <= values[2]
+    assert model == "price-alchemy v1"
+
+
+async def _fire(base_url: str, requests: int, concurrency: int) -> list[httpx.Response]:
+    limit = asyncio.Semaphore(concurrency)
+    listing = {"name": "Apple iPhone 128GB", "item_condition_id": 2, "shipping": 1}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+
+        async def one(i: int) -> httpx.Response:
+            async with limit:
+                return await client.post(
+                    "/v1/price-suggestions",
+                    json={"listings": [listing]},
+                    headers={"X-Request-ID": f"load-{i}"},
+                )
+
+        return await asyncio.gather(*(one(i) for i in range(requests)))
+
+
+def test_concurrent_requests_are_each_recorded_exactly_once(champion_settings, tmp_path):
+    log_url = f"sqlite:///{tmp_path / 'predictions.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
+        "PRICE_ALCHEMY_HOME": str(champion_settings.home),
+        "PRICE_ALCHEMY_PREDICTION_LOG_URL": log_url,
+        "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
+    }
+    with serve(env) as base_url:
+        responses = asyncio.run(_fire(base_url, requests=500, concurrency=32))
+        metrics = httpx.get(f"{base_url}/metrics").text
+    assert [r.status_code for r in responses] == [200] * 500
+    assert "prediction_log_dropped_total 0.0" in metrics
+    with sa.create_engine(log_url).connect() as connection:
+        ids = connection.execute(sa.text("SELECT request_id FROM predictions")).scalars().all()
+    assert sorted(ids) == sorted(f"load-{i}" for i in range(500))
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_input_makes_the_server_fail(server, mode):
+    """Valid and invalid bodies generated from our OpenAPI spec: never a 5xx."""
+    base_url, _ = server
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    operation = schema["/v1/price-suggestions"]["POST"]
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case):
+        case.call_and_validate(checks=[not_a_server_error])
+
+    check()
