@@ -11,6 +11,7 @@ import asyncio
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,8 +41,15 @@ class _Job:
 
 
 class PredictionBatcher:
-    def __init__(self, holder: ModelHolder, max_rows: int = 2048, max_wait: float = 0.002):
+    def __init__(
+        self,
+        holder: ModelHolder,
+        max_rows: int = 2048,
+        max_wait: float = 0.002,
+        on_batch: Callable[[int], None] = lambda requests: None,
+    ):
         self.holder, self.max_rows, self.max_wait = holder, max_rows, max_wait
+        self.on_batch = on_batch
         self._jobs: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
         self._thread.start()
@@ -75,6 +83,7 @@ class PredictionBatcher:
     def _run(self) -> None:
         while (first := self._jobs.get()) is not None:
             jobs = self._collect(first)
+            self.on_batch(len(jobs))
             try:
                 results = self._predict(jobs)
             except Exception as error:  # every waiting request gets the error

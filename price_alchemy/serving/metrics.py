@@ -27,6 +27,12 @@ class ServiceMetrics:
             "Prediction records not written (queue full or write failed).",
             registry=self.registry,
         )
+        self.batch_requests = Histogram(
+            "prediction_batch_requests",
+            "Requests priced together in one model call.",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry,
+        )
         self.model = Info("served_model", "The model being served.", registry=self.registry)
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:

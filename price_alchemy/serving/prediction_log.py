@@ -2,7 +2,8 @@
 that priced it, for monitoring and audits.
 
 Requests never wait for it: `record` puts rows on a bounded queue and returns at once; a writer
-thread drains the queue in batches into a SQL table (`predictions`; sqlite under the state
+thread drains the queue in batches (up to `batch_size` rows or `flush_seconds` of answers) into
+a SQL table (`predictions`; sqlite under the state
 directory by default, any SQLAlchemy URL such as Postgres by settings). When the queue is full
 the rows are dropped and counted, never blocking an answer; `close` writes what is queued
 before the process ends. `read_served` gives the monitoring DAG a window of it.
@@ -11,6 +12,7 @@ before the process ends. `read_served` gives the monitoring DAG a window of it.
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -53,11 +55,12 @@ class PredictionLog:
         queue_size: int = 10_000,
         batch_size: int = 500,
         on_drop: Callable[[int], None] = lambda rows: None,
+        flush_seconds: float = 0.5,
     ) -> None:
         _make_sqlite_folder(url)
         self.engine = sa.create_engine(url)
         self.table = predictions_table(sa.MetaData())
-        self.batch_size, self.on_drop = batch_size, on_drop
+        self.batch_size, self.on_drop, self.flush_seconds = batch_size, on_drop, flush_seconds
         self.written = 0
         self.last_error: str | None = None
         self._created = self._create_table()
@@ -87,14 +90,17 @@ class PredictionLog:
         self.engine.dispose()
 
     def _next_batch(self) -> tuple[list[dict], bool]:
-        """Block for one row, then take what else is queued, up to a batch; (rows, stop?)."""
+        """Block for one row, then gather more for up to `flush_seconds` or a full batch (one
+        insert per batch, not per answer, keeps the writer's cost off the serving thread's
+        back); (rows, stop?)."""
         rows, item = [], self._queue.get()
+        deadline = time.monotonic() + self.flush_seconds
         while item is not _STOP:
             rows.append(item)
             if len(rows) >= self.batch_size:
                 return rows, False
             try:
-                item = self._queue.get_nowait()
+                item = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
             except queue.Empty:
                 return rows, False
         return rows, True

@@ -27,7 +27,11 @@ class Service:
             settings.prediction_log_queue,
             on_drop=self.metrics.log_dropped.inc,
         )
-        self.batcher = PredictionBatcher(self.holder, max_wait=settings.batch_max_wait_ms / 1000)
+        self.batcher = PredictionBatcher(
+            self.holder,
+            max_wait=settings.batch_max_wait_ms / 1000,
+            on_batch=self.metrics.batch_requests.observe,
+        )
         self.poller: RegistryPoller | None = None
 
     def start(self) -> None:
