@@ -68,7 +68,7 @@ lint: install  ## ruff on the package, DAGs, tests and benchmarks
 	$(BIN)/ruff check price_alchemy dags tests benchmarks notebooks
 	$(BIN)/ruff check --select AIR dags
 
-test: install bqemulator lint  ## lint, then the whole pytest suite
+test: install bqemulator lint podman  ## lint, then the whole pytest suite
 	$(BIN)/python -m pytest
 
 lock:  ## recompile requirements.txt from requirements.in
@@ -80,3 +80,26 @@ lock-bqemulator:  ## recompile requirements-bqemulator.txt
 
 clean:  ## remove the state directory (data, models, runs); keeps .venv
 	rm -rf "$(PRICE_ALCHEMY_HOME)"
+
+# ---- containers: the API image (docker/), built with podman on these machines ----
+IMAGE ?= localhost/price-alchemy-api:latest
+BASE_IMAGE ?= localhost/pa-base:bookworm
+export CONTAINERS_CONF ?= $(CURDIR)/scripts/containers.conf
+.PHONY: podman base-image wheelhouse image lock-serving
+
+podman:  ## install podman, runc and debootstrap from Debian's packages (when missing)
+	bash scripts/install_podman.sh
+
+base-image: podman  ## the local stand-in for python:3.11-slim, $(BASE_IMAGE) (cached)
+	BASE_IMAGE=$(BASE_IMAGE) bash scripts/build_base_image.sh
+
+wheelhouse: install  ## wheels for the API image in build/wheelhouse (cached)
+	bash scripts/wheelhouse.sh
+
+image: base-image wheelhouse  ## build the API image $(IMAGE); bakes models/champion if exported
+	podman build --format docker --network host --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+		-f docker/Dockerfile -t $(IMAGE) .
+
+lock-serving:  ## recompile requirements-serving.txt (same pins as requirements.txt)
+	$(BIN)/uv pip compile requirements-serving.in -c requirements.txt -o requirements-serving.txt \
+		--python-version 3.11 --custom-compile-command "make lock-serving"

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         Path(__file__).resolve().parents[1] / "dags", description="Folder holding the DAGs."
     )
 
+    @field_validator("model_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value == "" else value
+
     @field_validator("training_schedule", "monitoring_schedule")
     @classmethod
     def _no_schedule(cls, schedule: str | None) -> str | None:
