@@ -193,6 +193,12 @@ class ColumnUnion(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
 
+def as_sparse_float32(matrix) -> sp.csr_matrix:
+    """The feature matrix as CSR float32: the last step of pipelines trained before
+    `ColumnUnion`, kept so that registered models of those versions still load and serve."""
+    return sp.csr_matrix(matrix, dtype=np.float32)
+
+
 def _hstack(blocks: list) -> sp.csr_matrix:
     return sp.hstack(blocks, format="csr", dtype=np.float32)
 
