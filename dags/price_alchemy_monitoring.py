@@ -30,11 +30,10 @@ Runs on the schedule `PRICE_ALCHEMY_MONITORING_SCHEDULE` (default `@daily`) or b
 
 from datetime import timedelta
 
-import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, task
 
-from price_alchemy.dag_support import RETRIES, fail_fast, optional_param, run_window
+from price_alchemy.dag_support import DAG_DEFAULTS, fail_fast, optional_param, run_window
 from price_alchemy.settings import get_settings
 
 THRESHOLDS = {
@@ -49,12 +48,8 @@ THRESHOLDS = {
 @dag(
     dag_id="price_alchemy_monitoring",
     schedule=get_settings().monitoring_schedule,
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["price-alchemy"],
-    default_args=RETRIES,
+    **DAG_DEFAULTS,
     params={
         "window_days": optional_param(
             "integer",

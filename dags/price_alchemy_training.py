@@ -40,10 +40,9 @@ modelling parameters from the params file (`PRICE_ALCHEMY_PARAMS_FILE`).
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
-from price_alchemy.dag_support import RETRIES, fail_fast, optional_param, run_window
+from price_alchemy.dag_support import DAG_DEFAULTS, fail_fast, optional_param, run_window
 from price_alchemy.settings import get_settings
 
 TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (at most 5 h)
@@ -59,12 +58,8 @@ TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (
 @dag(
     dag_id="price_alchemy_training",
     schedule=get_settings().training_schedule,
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["price-alchemy"],
-    default_args=RETRIES,
+    **DAG_DEFAULTS,
     params={
         "window_days": optional_param(
             "integer",

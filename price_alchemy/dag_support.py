@@ -6,6 +6,7 @@ exceptions are imported inside the functions, when a task runs.
 
 from datetime import timedelta
 
+import pendulum
 from airflow.sdk import Param
 
 RETRIES = {
@@ -13,6 +14,15 @@ RETRIES = {
     "retry_delay": timedelta(seconds=20),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
+}
+
+
+DAG_DEFAULTS = {  # what every Price Alchemy DAG shares
+    "start_date": pendulum.datetime(2025, 1, 1, tz="UTC"),
+    "catchup": False,
+    "max_active_runs": 1,
+    "tags": ["price-alchemy"],
+    "default_args": RETRIES,
 }
 
 

@@ -124,17 +124,22 @@ def trained_settings(loaded_settings: Settings) -> tuple[Settings, dict]:
     return loaded_settings, train_champion(loaded_settings)
 
 
+def champion_home(root: Path, listings) -> Settings:
+    """Settings of a new state directory under `root` whose warehouse holds `listings` and
+    whose registry holds a champion trained on them."""
+    from price_alchemy.warehouse import open_warehouse
+
+    (root / "params.yaml").write_text(SMALL_PARAMS)
+    settings = Settings(home=root / "home", params_file=root / "params.yaml")
+    put_listings(open_warehouse(settings), listings)
+    train_champion(settings)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def champion_settings(tmp_path_factory, small_listings) -> Settings:
     """A state directory with a champion, shared by the tests that only read it."""
-    from price_alchemy.warehouse import open_warehouse
-
-    root = tmp_path_factory.mktemp("champion")
-    (root / "params.yaml").write_text(SMALL_PARAMS)
-    settings = Settings(home=root / "home", params_file=root / "params.yaml")
-    put_listings(open_warehouse(settings), small_listings)
-    train_champion(settings)
-    return settings
+    return champion_home(tmp_path_factory.mktemp("champion"), small_listings)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_PARAMS, WINDOW, put_listings, train_champion
+from conftest import WINDOW, champion_home, put_listings
 
 from price_alchemy.data_stages import run_monitoring_extract
 from price_alchemy.demo_data import generate_listings
@@ -20,12 +20,7 @@ from price_alchemy.warehouse import open_warehouse
 @pytest.fixture(scope="module")
 def monitored(tmp_path_factory, small_listings) -> Settings:
     """A state directory with a champion trained on `small_listings` (ending at WINDOW end)."""
-    root = tmp_path_factory.mktemp("monitored")
-    (root / "params.yaml").write_text(SMALL_PARAMS)
-    settings = Settings(home=root / "home", params_file=root / "params.yaml")
-    put_listings(open_warehouse(settings), small_listings)
-    train_champion(settings)
-    return settings
+    return champion_home(tmp_path_factory.mktemp("monitored"), small_listings)
 
 
 def _window(settings: Settings, days_after: int, rows: int, drift: float, seed: int) -> dict:
