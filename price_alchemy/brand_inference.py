@@ -12,6 +12,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
+from price_alchemy.column_values import as_text, text_column
+
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 MAX_BRAND_WORDS = 4
 
@@ -47,19 +49,25 @@ class BrandFromTitle(TransformerMixin, BaseEstimator):
         )
         return self
 
-    def infer(self, titles: pd.Series) -> np.ndarray:
-        """The brand each title names (longest match), or None."""
+    def infer(self, titles) -> np.ndarray:
+        """The brand each title (a sequence; missing ones match nothing) names, longest
+        match first, or None."""
         if not len(self.brands_):
             return np.full(len(titles), None, dtype=object)
-        hits = self.matcher_.transform(titles.fillna("").astype(str)).tocsr()
+        hits = self.matcher_.transform(as_text(titles)).tocsr()
         scored = hits.multiply(self.key_lengths_).tocsr()
         best = np.asarray(scored.argmax(axis=1)).ravel()
         return np.where(scored.getnnz(axis=1) > 0, self.brands_[best], None)
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        missing = frame["brand_name"].isna() | (frame["brand_name"].astype(str).str.strip() == "")
-        if not missing.any():
+        """`frame` with blank brands filled where the title names one (Python lists rather
+        than pandas string operations: see `column_values`)."""
+        brands = text_column(frame, "brand_name")
+        missing = [row for row, brand in enumerate(brands) if not brand.strip()]
+        if not missing:
             return frame
-        filled = frame["brand_name"].astype(object).copy()
-        filled[missing] = self.infer(frame.loc[missing, "name"])
-        return frame.assign(brand_name=filled)
+        names = frame["name"].tolist()
+        filled = frame["brand_name"].astype(object).tolist()
+        for row, brand in zip(missing, self.infer([names[i] for i in missing]), strict=True):
+            filled[row] = brand
+        return frame.assign(brand_name=pd.Series(filled, index=frame.index, dtype=object))

@@ -4,7 +4,9 @@ Airflow reads its configuration at import, so its home is pointed at a throw-awa
 any test module imports it.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,9 +14,11 @@ from pathlib import Path
 import pytest
 from bigquery_emulator import EmulatorNotInstalled, make_client, start_emulator
 
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="pa-airflow-"))
+if "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="pa-airflow-")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-os.environ["MLFLOW_ENABLE_TELEMETRY"] = "false"
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["NO_GCE_CHECK"] = "true"  # google-auth must never probe the GCE metadata address
 
 from price_alchemy.settings import Settings, get_settings  # noqa: E402

@@ -2,9 +2,12 @@
 while the API runs, a broken one is refused and the old one keeps serving, an exported model
 directory is served with no MLflow at all, and every answer lands in the prediction log."""
 
+import gc
 import time
+import weakref
 
 import mlflow
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -14,6 +17,7 @@ from typer.testing import CliRunner
 from price_alchemy.cli import app as cli_app
 from price_alchemy.registry import CHAMPION, champion_version
 from price_alchemy.serving.app import create_app
+from price_alchemy.serving.models import ModelHolder, ModelInfo, ServedModel
 from price_alchemy.settings import Settings
 from price_alchemy.tracking import use_tracking
 
@@ -111,3 +115,30 @@ def test_every_answer_is_in_the_prediction_log(champion_settings, tmp_path, list
     assert len(rows) == 40 * listings_per_request
     assert {r.request_id for r in rows} == {f"req-{i}" for i in range(40)}
     assert {r.model_version for r in rows} == {"1"}
+
+
+class _ConstantPrice:
+    """Stands in for a price model in the holder's memory test: a constant price and range,
+    and a reference cycle, so that only the garbage collector can free it."""
+
+    def __init__(self) -> None:
+        self.cycle = self
+
+    def predict_range(self, listings):
+        ones = np.ones(len(listings))
+        return 10 * ones, 8 * ones, 12 * ones
+
+
+def _served(version: str) -> ServedModel:
+    return ServedModel(ModelInfo("m", version, "champion", None, None), _ConstantPrice())
+
+
+def test_a_swapped_out_model_is_freed_and_the_served_one_kept_from_the_collector():
+    holder = ModelHolder()
+    assert holder.offer(lambda: _served("1"))
+    freed = weakref.ref(holder.current.model)
+    assert gc.get_freeze_count() > 0  # the served model is out of the collector's scans
+    assert holder.offer(lambda: _served("2"))
+    assert freed() is None and holder.current.info.version == "2"
+    holder.close()
+    assert gc.get_freeze_count() == 0 and holder.current is None

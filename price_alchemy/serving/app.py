@@ -7,9 +7,6 @@ model the app still starts: `/healthz` answers, `/readyz` says why it is not rea
 suggestions get 503 until a model is loaded.
 """
 
-import re
-import time
-import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +15,8 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from price_alchemy.serving.batcher import NoModelLoaded
+from price_alchemy.serving.metrics import ServiceMetrics
+from price_alchemy.serving.request_context import RequestContext
 from price_alchemy.serving.schemas import (
     Health,
     ModelDescription,
@@ -30,7 +29,6 @@ from price_alchemy.serving.service import Service
 from price_alchemy.settings import Settings, get_settings
 
 router = APIRouter()
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 SELLER_PAGE = Path(__file__).with_name("seller_page.html")
 
 
@@ -118,29 +116,14 @@ def seller_page() -> HTMLResponse:
     return HTMLResponse(SELLER_PAGE.read_text(encoding="utf-8"))
 
 
-async def _request_context(request: Request, call_next):
-    """Give each request an id (its valid X-Request-ID, or a new one), echo it, and count the
-    request with its latency by route template and status."""
-    given = request.headers.get("x-request-id", "")
-    request.state.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    path = route.path if route is not None else "unmatched"
-    request.app.state.service.metrics.observe(
-        path, request.method, response.status_code, time.perf_counter() - started
-    )
-    response.headers["X-Request-ID"] = request.state.request_id
-    return response
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The price-suggestion app for `settings` (default: from the environment)."""
     settings = settings or get_settings()
+    metrics = ServiceMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        service = Service(settings)
+        service = Service(settings, metrics)
         app.state.service = service
         service.start()
         try:
@@ -149,6 +132,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service.stop()
 
     app = FastAPI(title="Price Alchemy", version="1", lifespan=lifespan)
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContext, observe=metrics.observe)
     app.include_router(router)
     return app

@@ -7,6 +7,7 @@ it loads and passes the smoke prediction, otherwise the old model keeps serving 
 is remembered for `/readyz`. `RegistryPoller` offers the alias's version whenever it changes.
 """
 
+import gc
 import json
 import logging
 import shutil
@@ -128,6 +129,15 @@ def load_exported(path: Path) -> ServedModel:
     return ServedModel(info, load_price_model(str(path / MODEL_FOLDER)))
 
 
+def _freeze_heap() -> None:
+    """Collect what the previous model left and move everything alive (the new model's
+    vocabularies and trees: hundreds of thousands of objects) out of the garbage collector's
+    reach, so no later collection pauses requests for a full heap scan (~130 ms)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class ModelHolder:
     """The model being served; swapped as one reference, so a request sees one model."""
 
@@ -148,8 +158,14 @@ class ModelHolder:
                 log.error("model not swapped in, keeping %s: %s", self.describe(), self.last_error)
                 return False
             self.current, self.last_error = candidate, None
+            _freeze_heap()
             log.info("serving %s", self.describe())
             return True
+
+    def close(self) -> None:
+        """Stop serving and hand the heap back to the garbage collector."""
+        self.current = None
+        gc.unfreeze()
 
     def describe(self) -> str:
         current = self.current

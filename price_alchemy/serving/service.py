@@ -18,9 +18,8 @@ from price_alchemy.tracking import use_tracking
 
 
 class Service:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.metrics = ServiceMetrics()
+    def __init__(self, settings: Settings, metrics: ServiceMetrics) -> None:
+        self.settings, self.metrics = settings, metrics
         self.holder = ModelHolder()
         self.log = PredictionLog(
             settings.prediction_log,
@@ -60,6 +59,7 @@ class Service:
             self.poller.stop()
         self.batcher.close()
         self.log.close()
+        self.holder.close()
 
     def record(self, request_id: str, listings: list[dict], priced: Priced) -> None:
         """Queue one answer for the prediction log (never blocks) and count it."""
