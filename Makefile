@@ -68,7 +68,7 @@ lint: install  ## ruff on the package, DAGs, tests and benchmarks
 	$(BIN)/ruff check price_alchemy dags tests benchmarks notebooks
 	$(BIN)/ruff check --select AIR dags
 
-test: install bqemulator lint podman  ## lint, then the whole pytest suite
+test: install bqemulator lint podman postgres  ## lint, then the whole pytest suite
 	$(BIN)/python -m pytest
 
 lock:  ## recompile requirements.txt from requirements.in
@@ -86,6 +86,9 @@ IMAGE ?= localhost/price-alchemy-api:latest
 BASE_IMAGE ?= localhost/pa-base:bookworm
 export CONTAINERS_CONF ?= $(CURDIR)/scripts/containers.conf
 .PHONY: podman base-image wheelhouse image lock-serving
+
+postgres:  ## install PostgreSQL's server from Debian's packages (when missing; tests start one)
+	bash scripts/install_postgres.sh
 
 podman:  ## install podman, runc and debootstrap from Debian's packages (when missing)
 	bash scripts/install_podman.sh

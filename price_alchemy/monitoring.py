@@ -23,7 +23,7 @@ from price_alchemy.monitor_checks import assess_window
 from price_alchemy.monitoring_report import write_monitoring_report
 from price_alchemy.params import Params, apply_overrides, load_params
 from price_alchemy.registry import champion_version
-from price_alchemy.serving.prediction_log import read_served
+from price_alchemy.serving.prediction_store import read_served
 from price_alchemy.settings import Settings, get_settings
 from price_alchemy.tracking import (
     code_version_tags,
@@ -83,7 +83,7 @@ def _inputs(settings: Settings, snapshot: dict, current: pd.DataFrame, min_rows:
     """What the model priced in the window: the prediction log's served suggestions when there
     are at least `min_rows`, else the window's new listings; with a description of which."""
     start, end = (datetime.fromisoformat(snapshot[key]) for key in ("start", "end"))
-    served = read_served(settings.prediction_log, start, end)
+    served = read_served(settings, start, end)
     if served is not None and len(served) >= min_rows:
         return served, f"prediction log: {len(served)} served suggestions"
     return current, f"new listings: {len(current)} (no prediction log with {min_rows}+ rows)"

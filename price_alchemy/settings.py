@@ -48,7 +48,9 @@ class Settings(BaseSettings):
         30.0, ge=0, description="How often the API checks the alias for a new version; 0: never."
     )
     prediction_log_url: str | None = Field(
-        None, description="SQLAlchemy URL of the prediction log; default: sqlite under the home."
+        None,
+        description="Prediction log: a SQLAlchemy URL (e.g. Postgres) or bigquery:TABLE (in"
+        " the BigQuery project and dataset); default: sqlite under the home.",
     )
     prediction_log_queue: int = Field(
         10_000, ge=1, description="Prediction records waiting to be written, at most."

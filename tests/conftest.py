@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from bigquery_emulator import EmulatorNotInstalled, make_client, start_emulator
+from postgres_server import PostgresNotInstalled, start_postgres
 
 if "AIRFLOW_HOME" not in os.environ:
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="pa-airflow-")
@@ -164,3 +165,15 @@ def bq_client(bigquery_emulator):
     client = make_client(bigquery_emulator)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server on loopback for the session, stopped by PID; fails (not skips)
+    when `make postgres` has not installed it."""
+    try:
+        server = start_postgres()
+    except PostgresNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()

@@ -300,6 +300,16 @@ def test_container_runs_as_non_root(api_container):
 
 
 @pytest.mark.slow
+def test_image_holds_every_prediction_log_backend(api_container):
+    name, _ = api_container
+    code = (
+        "import psycopg, sqlalchemy; "
+        "from price_alchemy.serving.prediction_store_bigquery import BigQueryPredictionStore"
+    )
+    run(["podman", "exec", name, "python", "-c", code], "import the log backends", 60)
+
+
+@pytest.mark.slow
 def test_image_healthcheck_passes(api_container, api_image):
     name, _ = api_container
     config = run(["podman", "image", "inspect", api_image], "inspect", 60)

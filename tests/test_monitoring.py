@@ -118,6 +118,7 @@ def test_drift_is_measured_on_the_served_suggestions_when_the_log_has_them(monit
     from datetime import datetime
 
     from price_alchemy.serving.prediction_log import PredictionLog
+    from price_alchemy.serving.prediction_store import open_prediction_store
 
     snapshot = _window(monitored, 60, 600, 0.0, seed=26)
     end = datetime.fromisoformat(snapshot["end"])
@@ -142,7 +143,7 @@ def test_drift_is_measured_on_the_served_suggestions_when_the_log_has_them(monit
         }
         for i, row in enumerate(served.itertuples())
     ]
-    log = PredictionLog(monitored.prediction_log)
+    log = PredictionLog(open_prediction_store(monitored))
     log.record(rows)
     log.close()
     outcome = run_monitor(snapshot, settings=monitored)

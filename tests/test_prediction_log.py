@@ -1,16 +1,32 @@
 """The prediction log: N answers give exactly N rows, writes never block an answer, a full
-queue drops and counts, and everything queued is written on close."""
+queue drops and counts, and everything queued is written on close; in sqlite and, through the
+real google-cloud-bigquery client, in the BigQuery emulator."""
 
 import sqlite3
 import time
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+import psycopg
+import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
-from price_alchemy.serving.prediction_log import TABLE, PredictionLog
+from price_alchemy.serving.app import create_app
+from price_alchemy.serving.prediction_log import PredictionLog
+from price_alchemy.serving.prediction_store import (
+    TABLE,
+    SqlPredictionStore,
+    open_prediction_store,
+    read_served,
+)
+from price_alchemy.settings import Settings
+
+T0 = datetime(2026, 3, 1, 12, 0)
 
 
-def _row(request_id: str, position: int = 0) -> dict:
+def _row(request_id: str, position: int = 0, created_at: datetime | None = None) -> dict:
     return {
         "request_id": request_id,
         "position": position,
@@ -26,7 +42,7 @@ def _row(request_id: str, position: int = 0) -> dict:
         "currency": "USD",
         "model_name": "price-alchemy",
         "model_version": "3",
-        "created_at": datetime.now(UTC).replace(tzinfo=None),
+        "created_at": created_at or datetime.now(UTC).replace(tzinfo=None),
     }
 
 
@@ -37,7 +53,7 @@ def _rows(url: str) -> list:
 
 def test_every_record_is_written_once_in_batches(tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    log = PredictionLog(url, queue_size=10_000, batch_size=64)
+    log = PredictionLog(SqlPredictionStore(url), queue_size=10_000, batch_size=64)
     for i in range(1000):
         assert log.record([_row(f"r{i:04d}")]) == 0
     log.close()
@@ -51,7 +67,7 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(tmp_path):
     path = tmp_path / "log.db"
     url = f"sqlite:///{path}"
     dropped = []
-    log = PredictionLog(url, queue_size=2, batch_size=1, on_drop=dropped.append)
+    log = PredictionLog(SqlPredictionStore(url), queue_size=2, batch_size=1, on_drop=dropped.append)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # the writer now waits on its first insert
     log.record([_row("a")])
@@ -71,7 +87,7 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(tmp_path):
 def test_a_failed_write_is_reported_and_counted(tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
     dropped = []
-    log = PredictionLog(url, on_drop=dropped.append)
+    log = PredictionLog(SqlPredictionStore(url), on_drop=dropped.append)
     with sa.create_engine(url).begin() as connection:
         connection.execute(sa.text(f"DROP TABLE {TABLE}"))
     log.record([_row("x"), _row("y", 1)])
@@ -81,3 +97,74 @@ def test_a_failed_write_is_reported_and_counted(tmp_path):
     assert not log.writable() and "no such table" in log.last_error
     assert dropped == [2]
     log.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres", "bigquery"])
+def fresh_log(request, tmp_path):
+    """A function: settings -> the same settings with the prediction log in a new, empty store
+    of the backend (sqlite file, Postgres database, BigQuery dataset in the emulator)."""
+    backend = request.param
+
+    def fresh(settings: Settings) -> Settings:
+        name = f"log_{uuid.uuid4().hex[:8]}"
+        if backend == "sqlite":
+            return settings.model_copy(
+                update={"prediction_log_url": f"sqlite:///{tmp_path / name}.db"}
+            )
+        if backend == "postgres":
+            server = request.getfixturevalue("postgres_server")
+            with psycopg.connect(server.url.replace("+psycopg", ""), autocommit=True) as db:
+                db.execute(f"CREATE DATABASE {name}")
+            url = server.url.rsplit("/", 1)[0] + f"/{name}"
+            return settings.model_copy(update={"prediction_log_url": url})
+        emulator = request.getfixturevalue("bigquery_emulator")
+        return settings.model_copy(
+            update={
+                "bigquery_project": emulator.project,
+                "bigquery_endpoint": emulator.endpoint,
+                "bigquery_dataset": name,
+                "bigquery_retry_seconds": 5,
+                "prediction_log_url": "bigquery:predictions",
+            }
+        )
+
+    return fresh
+
+
+def test_every_row_is_kept_and_a_window_read_back(fresh_log, tmp_path):
+    settings = fresh_log(Settings(home=tmp_path))
+    log = PredictionLog(open_prediction_store(settings), batch_size=64)
+    for i in range(150):
+        log.record([_row(f"r{i:03d}", created_at=T0 + timedelta(minutes=i))])
+    log.close()
+    assert log.written == 150 and log.last_error is None
+    served = read_served(settings, T0 + timedelta(minutes=100), T0 + timedelta(minutes=200))
+    assert sorted(served["request_id"]) == [f"r{i:03d}" for i in range(100, 150)]
+    first = served.sort_values("request_id").iloc[0]
+    assert first["created_at"] == T0 + timedelta(minutes=100)  # naive UTC in every store
+    assert first["item_description"] == "名前 🎉" and pd.isna(first["brand_name"])
+    assert (first["price"], first["low"], first["high"]) == (25.0, 18.0, 33.0)
+
+
+def test_a_log_never_written_reads_none(fresh_log, tmp_path):
+    settings = fresh_log(Settings(home=tmp_path))
+    assert read_served(settings, T0, T0 + timedelta(days=1)) is None
+
+
+def test_the_api_logs_every_answer(fresh_log, champion_settings):
+    settings = fresh_log(champion_settings).model_copy(update={"model_poll_seconds": 0})
+    started = datetime.now(UTC).replace(tzinfo=None)
+    listing = {"name": "Apple iPhone 128GB", "item_condition_id": 2, "shipping": 1}
+    with TestClient(create_app(settings)) as client:
+        for i in range(20):
+            answer = client.post(
+                "/v1/price-suggestions",
+                json={"listings": [listing, listing]},
+                headers={"X-Request-ID": f"req-{i}"},
+            )
+            assert answer.status_code == 200
+        assert client.get("/readyz").json()["prediction_log_writable"]
+    served = read_served(settings, started, datetime.now(UTC).replace(tzinfo=None))
+    assert len(served) == 40
+    assert set(served["request_id"]) == {f"req-{i}" for i in range(20)}
+    assert set(served["model_version"]) == {"1"} and (served["price"] > 0).all()

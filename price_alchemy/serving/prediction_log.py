@@ -3,10 +3,10 @@ that priced it, for monitoring and audits.
 
 Requests never wait for it: `record` puts rows on a bounded queue and returns at once; a writer
 thread drains the queue in batches (up to `batch_size` rows or `flush_seconds` of answers) into
-a SQL table (`predictions`; sqlite under the state
-directory by default, any SQLAlchemy URL such as Postgres by settings). When the queue is full
-the rows are dropped and counted, never blocking an answer; `close` writes what is queued
-before the process ends. `read_served` gives the monitoring DAG a window of it.
+a prediction store (`prediction_store`: sqlite under the state directory by default, Postgres or
+BigQuery by settings). When the queue is full the rows are dropped and counted, never blocking
+an answer, as are the rows of a write the store fails; `close` writes what is queued before the
+process ends.
 """
 
 import logging
@@ -14,36 +14,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 
-import pandas as pd
-import sqlalchemy as sa
+from price_alchemy.serving.prediction_store import PredictionStoreError
 
 log = logging.getLogger(__name__)
-TABLE = "predictions"
-_COLUMNS = [
-    sa.Column("request_id", sa.String(128), nullable=False, index=True),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("item_condition_id", sa.Integer, nullable=False),
-    sa.Column("category_name", sa.Text),
-    sa.Column("brand_name", sa.Text),
-    sa.Column("shipping", sa.Integer, nullable=False),
-    sa.Column("item_description", sa.Text),
-    sa.Column("price", sa.Float, nullable=False),
-    sa.Column("low", sa.Float, nullable=False),
-    sa.Column("high", sa.Float, nullable=False),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("model_name", sa.String(200), nullable=False),
-    sa.Column("model_version", sa.String(32), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False, index=True),  # naive UTC
-]
 _STOP = object()
-
-
-def predictions_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(TABLE, metadata, *(column.copy() for column in _COLUMNS))
 
 
 class PredictionLog:
@@ -51,15 +26,13 @@ class PredictionLog:
 
     def __init__(
         self,
-        url: str,
+        store,
         queue_size: int = 10_000,
         batch_size: int = 500,
         on_drop: Callable[[int], None] = lambda rows: None,
         flush_seconds: float = 0.5,
     ) -> None:
-        _make_sqlite_folder(url)
-        self.engine = sa.create_engine(url)
-        self.table = predictions_table(sa.MetaData())
+        self.store = store
         self.batch_size, self.on_drop, self.flush_seconds = batch_size, on_drop, flush_seconds
         self.written = 0
         self.last_error: str | None = None
@@ -87,7 +60,7 @@ class PredictionLog:
         """Write everything queued, then stop the writer."""
         self._queue.put(_STOP)
         self._thread.join(timeout)
-        self.engine.dispose()
+        self.store.close()
 
     def _next_batch(self) -> tuple[list[dict], bool]:
         """Block for one row, then gather more for up to `flush_seconds` or a full batch (one
@@ -115,10 +88,10 @@ class PredictionLog:
     def _create_table(self) -> bool:
         """Create the table when missing; False (and the error kept) when the store fails."""
         try:
-            self.table.metadata.create_all(self.engine)
-        except sa.exc.SQLAlchemyError as error:
-            self.last_error = f"{type(error).__name__}: {error}"
-            log.error("prediction log unusable: %s", self.last_error)
+            self.store.create()
+        except PredictionStoreError as error:
+            self.last_error = str(error)
+            log.error("prediction log %s unusable: %s", self.store.describe(), self.last_error)
             return False
         return True
 
@@ -126,42 +99,11 @@ class PredictionLog:
         if not self._created:
             self._created = self._create_table()
         try:
-            with self.engine.begin() as connection:
-                connection.execute(self.table.insert(), rows)
-        except sa.exc.SQLAlchemyError as error:
-            self.last_error = f"{type(error).__name__}: {error}"
+            self.store.write(rows)
+        except PredictionStoreError as error:
+            self.last_error = str(error)
             log.error("prediction log: %d rows not written: %s", len(rows), self.last_error)
             self.on_drop(len(rows))
             return
         self.written += len(rows)
         self.last_error = None
-
-
-def _sqlite_path(url: str) -> Path | None:
-    location = sa.engine.make_url(url)
-    if not location.drivername.startswith("sqlite") or not location.database:
-        return None
-    return Path(location.database)
-
-
-def _make_sqlite_folder(url: str) -> None:
-    path = _sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-
-def read_served(url: str, start: datetime, end: datetime) -> pd.DataFrame | None:
-    """The suggestions served in `[start, end)` (naive UTC), or None when there is no log."""
-    path = _sqlite_path(url)
-    if path is not None and not path.exists():
-        return None
-    engine = sa.create_engine(url)
-    try:
-        if not sa.inspect(engine).has_table(TABLE):
-            return None
-        table = predictions_table(sa.MetaData())
-        query = sa.select(table).where(table.c.created_at >= start, table.c.created_at < end)
-        with engine.connect() as connection:
-            return pd.read_sql(query, connection)
-    finally:
-        engine.dispose()

@@ -13,6 +13,7 @@ from price_alchemy.serving.models import (
     load_registered,
 )
 from price_alchemy.serving.prediction_log import PredictionLog
+from price_alchemy.serving.prediction_store import open_prediction_store
 from price_alchemy.settings import Settings
 from price_alchemy.tracking import use_tracking
 
@@ -22,7 +23,7 @@ class Service:
         self.settings, self.metrics = settings, metrics
         self.holder = ModelHolder()
         self.log = PredictionLog(
-            settings.prediction_log,
+            open_prediction_store(settings),
             settings.prediction_log_queue,
             on_drop=self.metrics.log_dropped.inc,
         )
