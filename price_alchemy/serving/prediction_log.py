@@ -37,20 +37,25 @@ class PredictionLog:
         self.written = 0
         self.last_error: str | None = None
         self._created = self._create_table()
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.queue_size = queue_size
+        self._queue: queue.Queue = queue.Queue()  # one item per answer: a list of rows
+        self._waiting = 0  # rows queued, bounded by queue_size
+        self._waiting_lock = threading.Lock()
         self._thread = threading.Thread(target=self._write_loop, name="prediction-log", daemon=True)
         self._thread.start()
 
     def record(self, rows: list[dict]) -> int:
-        """Queue the rows of one answer without waiting; returns how many were dropped."""
-        for done, row in enumerate(rows):
-            try:
-                self._queue.put_nowait(row)
-            except queue.Full:
-                dropped = len(rows) - done
-                self.on_drop(dropped)
-                return dropped
-        return 0
+        """Queue the rows of one answer without waiting; rows beyond `queue_size` waiting are
+        dropped and counted. Returns how many were dropped."""
+        with self._waiting_lock:
+            kept = rows[: max(self.queue_size - self._waiting, 0)]
+            self._waiting += len(kept)
+        if kept:
+            self._queue.put_nowait(kept)
+        dropped = len(rows) - len(kept)
+        if dropped:
+            self.on_drop(dropped)
+        return dropped
 
     def writable(self) -> bool:
         """The writer thread runs and its last write (if any) succeeded."""
@@ -63,13 +68,15 @@ class PredictionLog:
         self.store.close()
 
     def _next_batch(self) -> tuple[list[dict], bool]:
-        """Block for one row, then gather more for up to `flush_seconds` or a full batch (one
-        insert per batch, not per answer, keeps the writer's cost off the serving thread's
-        back); (rows, stop?)."""
+        """Block for one answer, then gather more for up to `flush_seconds` or a full batch
+        (one insert per batch, not per answer, keeps the writer's cost off the serving
+        thread's back); (rows, stop?)."""
         rows, item = [], self._queue.get()
         deadline = time.monotonic() + self.flush_seconds
         while item is not _STOP:
-            rows.append(item)
+            rows.extend(item)
+            with self._waiting_lock:
+                self._waiting -= len(item)
             if len(rows) >= self.batch_size:
                 return rows, False
             try:
