@@ -16,14 +16,13 @@ import pyarrow as pa
 import requests
 from google.api_core import exceptions as google_errors
 from google.cloud import bigquery
-from google.cloud.bigquery.retry import DEFAULT_RETRY
 
+from price_alchemy.bigquery_table import BigQueryTable
 from price_alchemy.warehouse import (
     BATCH_ROWS,
     LISTING_SCHEMA,
     WarehouseError,
     WarehouseUnavailable,
-    check_identifier,
     check_load_schema,
     check_window_columns,
     window_query,
@@ -49,38 +48,14 @@ _TRANSIENT = (
 )
 
 
-class BigQueryWarehouse:
+class BigQueryWarehouse(BigQueryTable):
     """Listings in the BigQuery table `project.dataset.table`."""
 
-    def __init__(
-        self,
-        client: bigquery.Client,
-        dataset: str,
-        table: str,
-        location: str = "US",
-        retry_seconds: float = 120.0,
-    ) -> None:
-        self.client, self.location = client, location
-        self.retry = DEFAULT_RETRY.with_timeout(retry_seconds)
-        check_identifier(table, "warehouse table")
-        check_identifier(dataset, "BigQuery dataset")
-        self.dataset_id = f"{client.project}.{dataset}"
-        self.table_id = f"{self.dataset_id}.{table}"
+    table_setting = "warehouse table"
 
     @classmethod
     def from_settings(cls, settings) -> "BigQueryWarehouse":
-        from price_alchemy.credentials import bigquery_client
-
-        return cls(
-            bigquery_client(settings),
-            settings.bigquery_dataset,
-            settings.warehouse_table,
-            settings.bigquery_location,
-            settings.bigquery_retry_seconds,
-        )
-
-    def describe(self) -> str:
-        return f"bigquery:{self.table_id}"
+        return cls.for_table(settings, settings.warehouse_table)
 
     @contextmanager
     def _errors(self, doing: str):
@@ -112,12 +87,7 @@ class BigQueryWarehouse:
         return {field.name: field.field_type for field in table.schema}
 
     def _create_table(self) -> None:
-        dataset = bigquery.Dataset(self.dataset_id)
-        dataset.location = self.location
-        self.client.create_dataset(dataset, exists_ok=True, retry=self.retry)
-        schema = [bigquery.SchemaField(name, kind) for name, kind in _EXPECTED.items()]
-        table = bigquery.Table(self.table_id, schema=schema)
-        self.client.create_table(table, exists_ok=True, retry=self.retry)
+        self.create_table([bigquery.SchemaField(name, kind) for name, kind in _EXPECTED.items()])
 
     def load_parquet(self, path: Path, replace: bool = False) -> int:
         with self._errors("loading listings"):

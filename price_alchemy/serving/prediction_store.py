@@ -110,7 +110,7 @@ def open_prediction_store(settings):
     if url.startswith(BIGQUERY_SCHEME):
         from price_alchemy.serving.prediction_store_bigquery import BigQueryPredictionStore
 
-        return BigQueryPredictionStore.from_settings(settings, url.removeprefix(BIGQUERY_SCHEME))
+        return BigQueryPredictionStore.for_table(settings, url.removeprefix(BIGQUERY_SCHEME))
     return SqlPredictionStore(url)
 
 

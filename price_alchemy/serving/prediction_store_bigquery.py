@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 import pandas as pd
 from google.api_core import exceptions as google_errors
 from google.cloud import bigquery
-from google.cloud.bigquery.retry import DEFAULT_RETRY
 
+from price_alchemy.bigquery_table import BigQueryTable
 from price_alchemy.serving.prediction_store import FIELDS, PredictionStoreError
-from price_alchemy.warehouse import check_identifier
 
 _TYPES = {"str": "STRING", "int": "INTEGER", "float": "FLOAT", "datetime": "TIMESTAMP"}
 SCHEMA = [
@@ -25,46 +24,14 @@ SCHEMA = [
 ]
 
 
-class BigQueryPredictionStore:
+class BigQueryPredictionStore(BigQueryTable):
     """The prediction log as the BigQuery table `project.dataset.table`."""
 
-    def __init__(
-        self,
-        client: bigquery.Client,
-        dataset: str,
-        table: str,
-        location: str = "US",
-        retry_seconds: float = 120.0,
-    ) -> None:
-        self.client, self.location = client, location
-        self.retry = DEFAULT_RETRY.with_timeout(retry_seconds)
-        check_identifier(dataset, "BigQuery dataset")
-        check_identifier(table, "prediction log table")
-        self.dataset_id = f"{client.project}.{dataset}"
-        self.table_id = f"{self.dataset_id}.{table}"
-
-    @classmethod
-    def from_settings(cls, settings, table: str) -> "BigQueryPredictionStore":
-        from price_alchemy.credentials import bigquery_client
-
-        return cls(
-            bigquery_client(settings),
-            settings.bigquery_dataset,
-            table,
-            settings.bigquery_location,
-            settings.bigquery_retry_seconds,
-        )
-
-    def describe(self) -> str:
-        return f"bigquery:{self.table_id}"
+    table_setting = "prediction log table"
 
     def create(self) -> None:
         with _google_errors(f"creating {self.table_id}"):
-            dataset = bigquery.Dataset(self.dataset_id)
-            dataset.location = self.location
-            self.client.create_dataset(dataset, exists_ok=True, retry=self.retry)
-            table = bigquery.Table(self.table_id, schema=SCHEMA)
-            self.client.create_table(table, exists_ok=True, retry=self.retry)
+            self.create_table(SCHEMA)
 
     def write(self, rows: list[dict]) -> None:
         ids = [f"{row['request_id']}:{row['position']}" for row in rows]
