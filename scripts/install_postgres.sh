@@ -9,20 +9,6 @@ set -euo pipefail
 if command -v initdb > /dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
     exit 0  # already installed
 fi
-if ! command -v apt-get > /dev/null 2>&1; then
-    echo "install_postgres: apt-get not found; install PostgreSQL's server by hand" >&2
-    exit 1
-fi
-SUDO=
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo > /dev/null 2>&1 || {
-        echo "install_postgres: need root (or sudo) to install postgresql" >&2
-        exit 1
-    }
-    SUDO=sudo
-fi
-echo "install_postgres: installing postgresql"
-export DEBIAN_FRONTEND=noninteractive
-install() { $SUDO apt-get install -y -qq --no-install-recommends postgresql > /dev/null; }
-install || { $SUDO apt-get update -qq && install; }
+. "$(dirname "$0")/apt_install.sh"
+apt_install install_postgres postgresql
 echo "install_postgres: $(ls /usr/lib/postgresql/*/bin/postgres)"
