@@ -54,9 +54,7 @@ async def suggest_prices(
     currency = service.settings.currency
     suggestions = [
         Suggestion(price=round(p, 2), low=round(lo, 2), high=round(hi, 2), currency=currency)
-        for p, lo, hi in zip(
-            priced.price.tolist(), priced.low.tolist(), priced.high.tolist(), strict=True
-        )
+        for p, lo, hi in priced.ranges
     ]
     info = priced.model.info
     return SuggestionResponse(
@@ -88,11 +86,12 @@ def readyz(service: ServiceDep) -> JSONResponse:
     """200 when a model is loaded and the prediction log is writable, else 503; the details
     say what serves and why the last model swap or log write failed, if one did."""
     holder, log = service.holder, service.log
+    writable = log.writable()
     readiness = Readiness(
-        ready=holder.current is not None and log.writable(),
+        ready=holder.current is not None and writable,
         model=holder.describe(),
         model_error=holder.last_error,
-        prediction_log_writable=log.writable(),
+        prediction_log_writable=writable,
         prediction_log_error=log.last_error,
     )
     return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,11 @@ class Priced:
     price: np.ndarray
     low: np.ndarray
     high: np.ndarray
+
+    @cached_property
+    def ranges(self) -> list[tuple[float, float, float]]:
+        """(price, low, high) per listing, as Python floats."""
+        return list(zip(self.price.tolist(), self.low.tolist(), self.high.tolist(), strict=True))
 
 
 @dataclass

@@ -70,15 +70,17 @@ class Service:
             | {
                 "request_id": request_id,
                 "position": position,
-                "price": float(priced.price[position]),
-                "low": float(priced.low[position]),
-                "high": float(priced.high[position]),
+                "price": price,
+                "low": low,
+                "high": high,
                 "currency": self.settings.currency,
                 "model_name": info.name,
                 "model_version": info.version,
                 "created_at": now,
             }
-            for position, listing in enumerate(listings)
+            for position, (listing, (price, low, high)) in enumerate(
+                zip(listings, priced.ranges, strict=True)
+            )
         ]
         self.log.record(rows)
         self.metrics.suggestions.inc(len(rows))
