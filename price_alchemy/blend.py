@@ -54,17 +54,18 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             started = time.perf_counter()
             self.members_[name] = _fit_member(clone(member), fit_X, fit_y, val_X, val_y)
             log.info("blend member %s fit in %.1f s", name, time.perf_counter() - started)
-        val_predictions = self._stack(val_X)
+        val_predictions = np.column_stack(list(self.predict_members(val_X).values()))
         self.weights_ = fit_weights(val_predictions, val_y)
         self.validation_rows_ = int(held_out.sum())
         log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights().items()})
         return self
 
-    def _stack(self, X) -> np.ndarray:
-        return np.column_stack([member.predict(X) for member in self.members_.values()])
-
     def predict(self, X) -> np.ndarray:
-        return self.predict_stacked(self._stack(X))
+        return self.predict_with([member.predict for member in self.members_.values()], X)
+
+    def predict_with(self, predicts: list, X) -> np.ndarray:
+        """`predict` with each member's prediction made by the function at its place."""
+        return self.predict_stacked(np.column_stack([predict(X) for predict in predicts]))
 
     def predict_stacked(self, predictions: np.ndarray) -> np.ndarray:
         """The blend of member predictions already made (one column per member, in order)."""

@@ -228,7 +228,8 @@ def serve(
 
     from price_alchemy.serving.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port)
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=settings.access_log)
 
 
 @app.command(

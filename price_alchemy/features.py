@@ -171,7 +171,12 @@ class ColumnUnion(TransformerMixin, BaseEstimator):
         return _hstack([step.fit_transform(X[cols]) for _, step, cols in self.transformers_])
 
     def transform(self, X: pd.DataFrame) -> sp.csr_matrix:
-        return _hstack([step.transform(X[cols]) for _, step, cols in self.transformers_])
+        return self.transform_with([step.transform for _, step, _ in self.transformers_], X)
+
+    def transform_with(self, transforms: list, X: pd.DataFrame) -> sp.csr_matrix:
+        """`transform` with each step's transform done by the function at its place."""
+        blocks = zip(transforms, self.transformers_, strict=True)
+        return _hstack([transform(X[cols]) for transform, (_, _, cols) in blocks])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = [

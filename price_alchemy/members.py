@@ -114,9 +114,11 @@ class TopColumnsLGBM(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X) -> np.ndarray:
-        # OpenMP start-up costs ~3 ms a call: a few rows are faster on one thread
+        # OpenMP start-up costs ~3 ms a call: a few rows are faster on one thread. The Booster
+        # is called itself: the sklearn wrapper re-validates X and re-reads every training
+        # parameter on each call (~0.6 ms, most of a single-listing prediction)
         threads = 1 if X.shape[0] < SINGLE_THREAD_ROWS else 0
-        return self.booster_.predict(X[:, self.columns_], num_threads=threads)
+        return self.booster_.booster_.predict(X[:, self.columns_], num_threads=threads)
 
     def importance(self) -> tuple[np.ndarray, np.ndarray]:
         """(column index in the full matrix, total gain) for every column kept."""

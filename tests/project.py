@@ -65,11 +65,13 @@ class Project:
 
 
 @contextmanager
-def serve(env: dict[str, str], timeout: float = 90) -> Iterator[str]:
-    """`price-alchemy serve` on a free loopback port until ready; yields its base URL, then
-    stops it by PID with SIGTERM (a graceful shutdown: queued prediction records are written)."""
+def serve(env: dict[str, str], timeout: float = 90, output: Path | None = None) -> Iterator[str]:
+    """`price-alchemy serve` on a free loopback port until ready (its output to the file
+    `output`, if given); yields its base URL, then stops it by PID with SIGTERM (a graceful
+    shutdown: queued prediction records are written)."""
     port = free_port()
-    server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env)
+    out = open(output, "wb") if output else None  # noqa: SIM115 (closed when the server stops)
+    server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -81,6 +83,8 @@ def serve(env: dict[str, str], timeout: float = 90) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if out is not None:
+            out.close()
 
 
 def _ready(base_url: str) -> bool:

@@ -59,6 +59,8 @@ def test_every_record_is_written_once_in_batches(tmp_path):
     log.close()
     rows = _rows(url)
     assert len(rows) == 1000 == log.written
+    with sqlite3.connect(tmp_path / "log.db") as db:  # a write-ahead log: reads never block it
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert rows[0].request_id == "r0000" and rows[0].item_description == "名前 🎉"
     assert rows[0].model_version == "3"
 

@@ -19,25 +19,29 @@ from schemathesis.checks import not_a_server_error
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+ACCESS_LINE = '"POST /v1/price-suggestions HTTP/1.1" 200'
+
+
 @pytest.fixture(scope="module")
 def server(champion_settings, tmp_path_factory):
-    """(base URL, prediction log URL) of a server of the shared champion."""
-    log_url = f"sqlite:///{tmp_path_factory.mktemp('serving') / 'predictions.db'}"
+    """(base URL, server output file) of a server of the shared champion, access log on."""
+    folder = tmp_path_factory.mktemp("serving")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
         "PRICE_ALCHEMY_HOME": str(champion_settings.home),
         "PRICE_ALCHEMY_PARAMS_FILE": str(champion_settings.params_file),
-        "PRICE_ALCHEMY_PREDICTION_LOG_URL": log_url,
+        "PRICE_ALCHEMY_PREDICTION_LOG_URL": f"sqlite:///{folder / 'predictions.db'}",
         "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
+        "PRICE_ALCHEMY_ACCESS_LOG": "true",
     }
-    with serve(env) as base_url:
-        yield base_url, log_url
+    with serve(env, output=folder / "server.log") as base_url:
+        yield base_url, folder / "server.log"
 
 
 def test_the_seller_page_in_a_real_browser(server):
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM, "chromium is not installed (apt install chromium)"
-    base_url, _ = server
+    base_url, output = server
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page()
@@ -60,6 +64,7 @@ def test_the_seller_page_in_a_real_browser(server):
     values = [float(text.lstrip("$").replace(",", "")) for text in (price, low, high)]
     assert 0 < values[1] <= values[0] <= values[2]
     assert model == "price-alchemy v1"
+    assert ACCESS_LINE in output.read_text()  # PRICE_ALCHEMY_ACCESS_LOG=true
 
 
 async def _fire(base_url: str, requests: int, concurrency: int) -> list[httpx.Response]:
@@ -85,10 +90,11 @@ def test_concurrent_requests_are_each_recorded_exactly_once(champion_settings, t
         "PRICE_ALCHEMY_PREDICTION_LOG_URL": log_url,
         "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
     }
-    with serve(env) as base_url:
+    with serve(env, output=tmp_path / "server.log") as base_url:
         responses = asyncio.run(_fire(base_url, requests=500, concurrency=32))
         metrics = httpx.get(f"{base_url}/metrics").text
     assert [r.status_code for r in responses] == [200] * 500
+    assert ACCESS_LINE not in (tmp_path / "server.log").read_text()  # off by default
     assert "prediction_log_dropped_total 0.0" in metrics
     with sa.create_engine(log_url).connect() as connection:
         ids = connection.execute(sa.text("SELECT request_id FROM predictions")).scalars().all()

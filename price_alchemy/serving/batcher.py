@@ -109,7 +109,7 @@ class PredictionBatcher:
         # the features are built by our own steps, so scikit-learn's per-call checks of its
         # inputs and arguments (a few milliseconds a call) only repeat what is known
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            price, low, high = model.model.predict_range(frame)
+            price, low, high = model.predict_range(frame)
         results, start = [], 0
         for job in jobs:
             end = start + len(job.listings)

@@ -25,19 +25,30 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from price_alchemy.features import LISTING_FIELDS
+from price_alchemy.serving.fast_path import fast_predict_range
 from price_alchemy.tracking import load_price_model
 
 log = logging.getLogger(__name__)
 MODEL_INFO = "model.json"
 MODEL_FOLDER = "model"
-SMOKE_LISTING = {
-    "name": "Nike running shoes size 9",
-    "item_condition_id": 3,
-    "category_name": "Women/Shoes/Athletic",
-    "brand_name": "Nike",
-    "shipping": 1,
-    "item_description": "Worn a few times, good condition.",
-}
+SMOKE_LISTINGS = (
+    {
+        "name": "Nike running shoes size 9",
+        "item_condition_id": 3,
+        "category_name": "Women/Shoes/Athletic",
+        "brand_name": "Nike",
+        "shipping": 1,
+        "item_description": "Worn a few times, good condition.",
+    },
+    {
+        "name": "vintage levis denim jacket ✨",
+        "item_condition_id": 1,
+        "category_name": None,
+        "brand_name": None,
+        "shipping": 0,
+        "item_description": None,
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -56,10 +67,20 @@ class ModelInfo:
         return asdict(self)
 
 
+def smoke_listings() -> pd.DataFrame:
+    """Listings every served model must price: an ordinary one and one with blank fields."""
+    return pd.DataFrame(list(SMOKE_LISTINGS), columns=list(LISTING_FIELDS), dtype=object)
+
+
 @dataclass(frozen=True)
 class ServedModel:
     info: ModelInfo
     model: object  # a PriceRangeModel: predict_range(listings) -> (price, low, high)
+    predict_range: Callable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # the model's own predict_range, or the same prices faster (see fast_path)
+        object.__setattr__(self, "predict_range", fast_predict_range(self.model, smoke_listings()))
 
 
 def _timestamp(millis: int | None) -> str | None:
@@ -87,12 +108,15 @@ def describe_version(client: MlflowClient, name: str, alias: str) -> ModelInfo:
     )
 
 
-def smoke_test(model) -> None:
-    """Predict one ordinary listing; ValueError unless price and range are finite, positive
-    and ordered."""
-    frame = pd.DataFrame([SMOKE_LISTING])[list(LISTING_FIELDS)]
-    price, low, high = (np.asarray(v, dtype=float) for v in model.predict_range(frame))
-    ok = np.isfinite([price, low, high]).all() and 0 < low[0] <= price[0] <= high[0]
+def smoke_test(served: ServedModel) -> None:
+    """Price the smoke listings as served; ValueError unless every price and range is finite,
+    positive and ordered."""
+    price, low, high = (np.asarray(v, dtype=float) for v in served.predict_range(smoke_listings()))
+    ok = (
+        price.shape == low.shape == high.shape == (len(SMOKE_LISTINGS),)
+        and np.isfinite([price, low, high]).all()
+        and bool(np.all((0 < low) & (low <= price) & (price <= high)))
+    )
     if not ok:
         raise ValueError(f"smoke prediction failed: price {price}, low {low}, high {high}")
 
@@ -152,7 +176,7 @@ class ModelHolder:
         with self._lock:
             try:
                 candidate = load()
-                smoke_test(candidate.model)
+                smoke_test(candidate)
             except Exception as error:  # any failure keeps the old model serving
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.error("model not swapped in, keeping %s: %s", self.describe(), self.last_error)

@@ -1,0 +1,101 @@
+"""The served model's prices without scikit-learn's per-call checks of its composites.
+
+`Pipeline.predict` and `TransformedTargetRegressor.predict` check on every call that each step is
+fitted (walking the whole estimator tree for its tags) and re-validate their inputs, as do
+`Ridge.predict` and the target transformer: about half of a single-listing model call, paid
+again by every micro-batch. The served model was fitted once and does not change, so
+`direct_predict` unrolls those composites (and our own `ColumnUnion` and `BlendRegressor`) into
+the calls they make; every other estimator (the vectorizers, LightGBM, brand inference) is called
+as it is. `fast_predict_range` uses it only where it gives the model's own prices on sample
+listings, and otherwise the model's `predict_range` unchanged.
+"""
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from price_alchemy.blend import BlendRegressor
+from price_alchemy.features import ColumnUnion
+
+log = logging.getLogger(__name__)
+
+
+def _chain(steps: list[Callable], last: Callable) -> Callable:
+    def run(X):
+        for step in steps:
+            X = step(X)
+        return last(X)
+
+    return run
+
+
+def _inverse_target(transformer) -> Callable | None:
+    """The inverse of a TransformedTargetRegressor's fitted FunctionTransformer, else None."""
+    if not isinstance(transformer, FunctionTransformer):
+        return None
+    inverse, kwargs = transformer.inverse_func, transformer.inv_kw_args or {}
+    if inverse is None:
+        return lambda y: y
+    return lambda y: np.asarray(inverse(y.reshape(-1, 1), **kwargs)).reshape(len(y))
+
+
+def direct_predict(estimator, method: str = "predict") -> Callable:
+    """A function doing what `getattr(estimator, method)` does, with the composites unrolled."""
+    if isinstance(estimator, Pipeline):
+        steps = [
+            direct_predict(step, "transform")
+            for _, step in estimator.steps[:-1]
+            if step not in (None, "passthrough")
+        ]
+        return _chain(steps, direct_predict(estimator.steps[-1][1], method))
+    if isinstance(estimator, TransformedTargetRegressor) and method == "predict":
+        inverse = _inverse_target(estimator.transformer_)
+        if inverse is not None:
+            regressor = direct_predict(estimator.regressor_)
+            return lambda X: inverse(regressor(X))
+    if isinstance(estimator, FunctionTransformer) and method == "transform":
+        if not estimator.validate and estimator.func is not None:
+            func, kwargs = estimator.func, estimator.kw_args or {}
+            return lambda X: func(X, **kwargs)
+    if isinstance(estimator, ColumnUnion) and method == "transform":
+        steps = [direct_predict(step, "transform") for _, step, _ in estimator.transformers_]
+        return lambda X: estimator.transform_with(steps, X)
+    if isinstance(estimator, BlendRegressor) and method == "predict":
+        members = [direct_predict(member) for member in estimator.members_.values()]
+        return lambda X: estimator.predict_with(members, X)
+    if type(estimator) is Ridge and method == "predict" and np.ndim(estimator.coef_) == 1:
+        coef, intercept = estimator.coef_, estimator.intercept_
+        return lambda X: X @ coef + intercept
+    return getattr(estimator, method)
+
+
+def fast_predict_range(model, sample: pd.DataFrame) -> Callable:
+    """`model.predict_range` (price, low, high per listing), with the price from
+    `direct_predict(model.estimator)` where that matches the model's own on `sample`."""
+    own = model.predict_range
+    estimator, bounds = getattr(model, "estimator", None), getattr(model, "bounds", None)
+    if estimator is None or bounds is None:
+        return own
+    predict = direct_predict(estimator)
+    expected = own(sample)[0]
+    try:
+        got = predict(sample)
+        same = np.shape(got) == np.shape(expected) and np.allclose(got, expected, rtol=1e-5)
+    except Exception as error:  # any failure of the shortcut leaves the model's own path
+        same = False
+        log.warning("direct predict path failed: %s: %s", type(error).__name__, error)
+    if not same:
+        log.warning("the direct predict path differs from the model's own: serving the latter")
+        return own
+
+    def predict_range(listings: pd.DataFrame):
+        price = predict(listings)
+        return price, *bounds(price)
+
+    return predict_range
