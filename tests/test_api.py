@@ -1,9 +1,12 @@
 """The HTTP API with a real champion model loaded from a real MLflow store."""
 
+import gc
+
 import pytest
 from fastapi.testclient import TestClient
 
 from price_alchemy.serving.app import create_app
+from price_alchemy.serving.service import GC_THRESHOLDS
 
 GOOD = {
     "name": "Nike Air Max 90 size 10",
@@ -160,3 +163,15 @@ def test_without_a_champion_answers_503_not_500(settings):
     assert ready.status_code == 503 and not ready.json()["ready"]
     assert "no 'champion' version" in ready.json()["model_error"]
     assert model.status_code == 503
+
+
+def test_the_collector_runs_rarely_while_serving_and_as_before_after(settings):
+    original = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's default
+    try:
+        with TestClient(create_app(settings)) as client:
+            client.get("/healthz")
+            assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*original)

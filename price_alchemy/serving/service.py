@@ -2,6 +2,7 @@
 exported directory, then swapped by the registry poller), the batcher that prices with it, the
 prediction log and the metrics; started and stopped with the app."""
 
+import gc
 from datetime import UTC, datetime
 
 from price_alchemy.serving.batcher import PredictionBatcher, Priced
@@ -17,10 +18,17 @@ from price_alchemy.serving.prediction_store import open_prediction_store
 from price_alchemy.settings import Settings
 from price_alchemy.tracking import use_tracking
 
+# The garbage collector's thresholds while serving. At Python's (700, 10, 10) it ran ~150
+# young-generation collections a second under load: 4% of the API's CPU, in pauses that land on
+# requests. What lives long (the model) is frozen out of its scans (`models._freeze_heap`) and
+# almost all else is freed by reference counting, so collecting rarely keeps little memory.
+GC_THRESHOLDS = (20_000, 20, 20)
+
 
 class Service:
     def __init__(self, settings: Settings, metrics: ServiceMetrics) -> None:
         self.settings, self.metrics = settings, metrics
+        self._gc_thresholds = gc.get_threshold()
         self.holder = ModelHolder()
         self.log = PredictionLog(
             open_prediction_store(settings),
@@ -37,6 +45,7 @@ class Service:
     def start(self) -> None:
         """Load the first model (a failure leaves the service up, not ready) and start polling
         the registry when serving from it."""
+        gc.set_threshold(*GC_THRESHOLDS)
         settings = self.settings
         if settings.model_dir is not None:
             self.holder.offer(lambda: load_exported(settings.model_dir))
@@ -61,6 +70,7 @@ class Service:
         self.batcher.close()
         self.log.close()
         self.holder.close()
+        gc.set_threshold(*self._gc_thresholds)
 
     def record(self, request_id: str, listings: list[dict], priced: Priced) -> None:
         """Queue one answer for the prediction log (never blocks) and count it."""
