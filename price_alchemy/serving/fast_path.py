@@ -87,11 +87,11 @@ def fast_predict_range(model, sample: pd.DataFrame) -> Callable:
     try:
         got = predict(sample)
         same = np.shape(got) == np.shape(expected) and np.allclose(got, expected, rtol=1e-5)
+        why = "gives other prices than"
     except Exception as error:  # any failure of the shortcut leaves the model's own path
-        same = False
-        log.warning("direct predict path failed: %s: %s", type(error).__name__, error)
+        same, why = False, f"fails ({type(error).__name__}: {error}) where it runs"
     if not same:
-        log.warning("the direct predict path differs from the model's own: serving the latter")
+        log.warning("the direct predict path %s the model's own: serving the latter", why)
         return own
 
     def predict_range(listings: pd.DataFrame):

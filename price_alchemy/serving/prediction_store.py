@@ -57,10 +57,9 @@ class SqlPredictionStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.sqlite_path = _sqlite_path(url)
-        if self.sqlite_path is not None:
-            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(url)
         if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             sa.event.listen(self.engine, "connect", _write_ahead_log)
         self.table = predictions_table(sa.MetaData())
 
