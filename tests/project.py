@@ -4,6 +4,7 @@ Price Alchemy variables), the way the tests that drive whole DAGs and services u
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -65,13 +66,22 @@ class Project:
 
 
 @contextmanager
-def serve(env: dict[str, str], timeout: float = 90, output: Path | None = None) -> Iterator[str]:
+def serve(
+    env: dict[str, str], timeout: float = 90, output: Path | None = None, ctrl_c: bool = False
+) -> Iterator[str]:
     """`price-alchemy serve` on a free loopback port until ready (its output to the file
-    `output`, if given); yields its base URL, then stops it by PID with SIGTERM (a graceful
-    shutdown: queued prediction records are written)."""
+    `output`, if given); yields its base URL, then stops it with SIGTERM to its PID, or with
+    `ctrl_c` as Ctrl-C in a terminal would: SIGINT to its whole process group. Either is a
+    graceful shutdown: queued prediction records are written."""
     port = free_port()
     out = open(output, "wb") if output else None  # noqa: SIM115 (closed when the server stops)
-    server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
+    server = subprocess.Popen(
+        [CLI, "serve", "--port", str(port)],
+        env=env,
+        stdout=out,
+        stderr=out,
+        start_new_session=True,  # a process group of its own, as in a terminal
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -81,7 +91,10 @@ def serve(env: dict[str, str], timeout: float = 90, output: Path | None = None) 
             time.sleep(0.3)
         yield base_url
     finally:
-        server.terminate()
+        if ctrl_c:
+            os.killpg(server.pid, signal.SIGINT)
+        else:
+            server.terminate()
         server.wait(timeout=30)
         if out is not None:
             out.close()

@@ -2,10 +2,17 @@
 queue drops and counts, and everything queued is written on close; in sqlite and, through the
 real google-cloud-bigquery client, in the BigQuery emulator."""
 
+import multiprocessing
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import psycopg
@@ -21,6 +28,7 @@ from price_alchemy.serving.prediction_store import (
     open_prediction_store,
     read_served,
 )
+from price_alchemy.serving.store_process import StoreProcess
 from price_alchemy.settings import Settings
 
 T0 = datetime(2026, 3, 1, 12, 0)
@@ -51,9 +59,22 @@ def _rows(url: str) -> list:
         return connection.execute(sa.text(f"SELECT * FROM {TABLE} ORDER BY request_id")).all()
 
 
-def test_every_record_is_written_once_in_batches(tmp_path):
+def _in_own_process(url: str) -> StoreProcess:
+    return StoreProcess(partial(SqlPredictionStore, url))
+
+
+def _store_children() -> list[multiprocessing.Process]:
+    return [p for p in multiprocessing.active_children() if p.name == "prediction-store"]
+
+
+# the store in the serving process, and in a process of its own (as the API runs it)
+STORES = pytest.mark.parametrize("store", [SqlPredictionStore, _in_own_process])
+
+
+@STORES
+def test_every_record_is_written_once_in_batches(store, tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    log = PredictionLog(SqlPredictionStore(url), queue_size=10_000, batch_size=64)
+    log = PredictionLog(store(url), queue_size=10_000, batch_size=64)
     for i in range(1000):
         assert log.record([_row(f"r{i:04d}")]) == 0
     log.close()
@@ -65,11 +86,12 @@ def test_every_record_is_written_once_in_batches(tmp_path):
     assert rows[0].model_version == "3"
 
 
-def test_a_full_queue_drops_and_counts_instead_of_blocking(tmp_path):
+@STORES
+def test_a_full_queue_drops_and_counts_instead_of_blocking(store, tmp_path):
     path = tmp_path / "log.db"
     url = f"sqlite:///{path}"
     dropped = []
-    log = PredictionLog(SqlPredictionStore(url), queue_size=2, batch_size=1, on_drop=dropped.append)
+    log = PredictionLog(store(url), queue_size=2, batch_size=1, on_drop=dropped.append)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # the writer now waits on its first insert
     log.record([_row("a")])
@@ -86,10 +108,11 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(tmp_path):
     assert [row.request_id for row in _rows(url)] == ["a", "b", "c"]
 
 
-def test_a_failed_write_is_reported_and_counted(tmp_path):
+@STORES
+def test_a_failed_write_is_reported_and_counted(store, tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
     dropped = []
-    log = PredictionLog(SqlPredictionStore(url), on_drop=dropped.append)
+    log = PredictionLog(store(url), on_drop=dropped.append)
     with sa.create_engine(url).begin() as connection:
         connection.execute(sa.text(f"DROP TABLE {TABLE}"))
     log.record([_row("x"), _row("y", 1)])
@@ -99,6 +122,85 @@ def test_a_failed_write_is_reported_and_counted(tmp_path):
     assert not log.writable() and "no such table" in log.last_error
     assert dropped == [2]
     log.close()
+
+
+def _wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_the_store_process_writes_and_ends_on_close(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    log = PredictionLog(_in_own_process(url), batch_size=64)
+    [child] = _store_children()
+    assert child.pid != os.getpid() and log.store.describe() == url
+    for i in range(300):
+        log.record([_row(f"r{i:03d}")])
+    log.close()
+    assert len(_rows(url)) == 300 == log.written
+    assert not child.is_alive() and _store_children() == []
+
+
+def test_a_store_that_cannot_open_fails_as_it_would_in_process(tmp_path):
+    with pytest.raises(sa.exc.NoSuchModuleError, match="nosuchdb"):
+        SqlPredictionStore("nosuchdb://somewhere")
+    with pytest.raises(sa.exc.NoSuchModuleError, match="nosuchdb"):
+        _in_own_process("nosuchdb://somewhere")
+    assert _store_children() == []
+
+
+def test_a_killed_store_process_costs_only_the_write_in_flight(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    dropped = []
+    log = PredictionLog(_in_own_process(url), on_drop=dropped.append, flush_seconds=0.05)
+    log.record([_row("before")])
+    _wait_for(lambda: log.written == 1)
+    [child] = _store_children()
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
+    log.record([_row("lost-1"), _row("lost-2", 1)])
+    _wait_for(lambda: log.last_error is not None)
+    assert "process exited (exit code -9)" in log.last_error and not log.writable()
+    assert dropped == [2]
+    [restarted] = _store_children()
+    assert restarted.pid != child.pid
+    log.record([_row("after")])
+    _wait_for(lambda: log.written == 2)
+    assert log.writable()  # the next write succeeded: writable again
+    log.close()
+    assert [row.request_id for row in _rows(url)] == ["after", "before"]
+
+
+STARTS_A_STORE_PROCESS = """
+import multiprocessing, sys, time
+from functools import partial
+from price_alchemy.serving.prediction_store import SqlPredictionStore
+from price_alchemy.serving.store_process import StoreProcess
+store = StoreProcess(partial(SqlPredictionStore, sys.argv[1]))
+print(multiprocessing.active_children()[0].pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+def test_the_store_process_ends_when_the_api_is_killed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    api = subprocess.Popen(
+        [sys.executable, "-c", STARTS_A_STORE_PROCESS, url], stdout=subprocess.PIPE, text=True
+    )
+    child = int(api.stdout.readline())
+    assert not _ended(child)
+    api.kill()
+    api.wait()
+    _wait_for(lambda: _ended(child))
+    assert _ended(child)
 
 
 @pytest.fixture(params=["sqlite", "postgres", "bigquery"])

@@ -83,22 +83,42 @@ async def _fire(base_url: str, requests: int, concurrency: int) -> list[httpx.Re
         return await asyncio.gather(*(one(i) for i in range(requests)))
 
 
-def test_concurrent_requests_are_each_recorded_exactly_once(champion_settings, tmp_path):
-    log_url = f"sqlite:///{tmp_path / 'predictions.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
+def _env_logging_to(champion_settings, log_url: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
         "PRICE_ALCHEMY_HOME": str(champion_settings.home),
         "PRICE_ALCHEMY_PREDICTION_LOG_URL": log_url,
         "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
     }
+
+
+def _logged_ids(log_url: str) -> list[str]:
+    with sa.create_engine(log_url).connect() as connection:
+        return connection.execute(sa.text("SELECT request_id FROM predictions")).scalars().all()
+
+
+def test_concurrent_requests_are_each_recorded_exactly_once(champion_settings, tmp_path):
+    log_url = f"sqlite:///{tmp_path / 'predictions.db'}"
+    env = _env_logging_to(champion_settings, log_url)
     with serve(env, output=tmp_path / "server.log") as base_url:
         responses = asyncio.run(_fire(base_url, requests=500, concurrency=32))
         metrics = httpx.get(f"{base_url}/metrics").text
     assert [r.status_code for r in responses] == [200] * 500
     assert ACCESS_LINE not in (tmp_path / "server.log").read_text()  # off by default
     assert "prediction_log_dropped_total 0.0" in metrics
-    with sa.create_engine(log_url).connect() as connection:
-        ids = connection.execute(sa.text("SELECT request_id FROM predictions")).scalars().all()
-    assert sorted(ids) == sorted(f"load-{i}" for i in range(500))
+    assert sorted(_logged_ids(log_url)) == sorted(f"load-{i}" for i in range(500))
+
+
+def test_ctrl_c_writes_every_answer_before_exit(champion_settings, tmp_path):
+    """Ctrl-C reaches the whole process group, the prediction store's process too: it must
+    stay up until the API has written the queued records through it."""
+    log_url = f"sqlite:///{tmp_path / 'predictions.db'}"
+    env = _env_logging_to(champion_settings, log_url)
+    output = tmp_path / "server.log"
+    with serve(env, output=output, ctrl_c=True) as base_url:
+        responses = asyncio.run(_fire(base_url, requests=300, concurrency=32))
+    assert [r.status_code for r in responses] == [200] * 300
+    assert sorted(_logged_ids(log_url)) == sorted(f"load-{i}" for i in range(300))
+    assert "Traceback" not in output.read_text()
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -4,9 +4,9 @@ that priced it, for monitoring and audits.
 Requests never wait for it: `record` puts rows on a bounded queue and returns at once; a writer
 thread drains the queue in batches (up to `batch_size` rows or `flush_seconds` of answers) into
 a prediction store (`prediction_store`: sqlite under the state directory by default, Postgres or
-BigQuery by settings). When the queue is full the rows are dropped and counted, never blocking
-an answer, as are the rows of a write the store fails; `close` writes what is queued before the
-process ends.
+BigQuery by settings; the API runs it in a process of its own, `store_process`). When the
+queue is full the rows are dropped and counted, never blocking an answer, as are the rows of a
+write the store fails; `close` writes what is queued before the process ends.
 """
 
 import logging

@@ -1,9 +1,11 @@
 """What a running API holds: the served model (loaded at start-up from the registry or an
 exported directory, then swapped by the registry poller), the batcher that prices with it, the
-prediction log and the metrics; started and stopped with the app."""
+prediction log (its store in a process of its own) and the metrics; started and stopped with the
+app."""
 
 import gc
 from datetime import UTC, datetime
+from functools import partial
 
 from price_alchemy.serving.batcher import PredictionBatcher, Priced
 from price_alchemy.serving.metrics import ServiceMetrics
@@ -15,6 +17,7 @@ from price_alchemy.serving.models import (
 )
 from price_alchemy.serving.prediction_log import PredictionLog
 from price_alchemy.serving.prediction_store import open_prediction_store
+from price_alchemy.serving.store_process import StoreProcess
 from price_alchemy.settings import Settings
 from price_alchemy.tracking import use_tracking
 
@@ -31,7 +34,7 @@ class Service:
         self._gc_thresholds = gc.get_threshold()
         self.holder = ModelHolder()
         self.log = PredictionLog(
-            open_prediction_store(settings),
+            StoreProcess(partial(open_prediction_store, settings)),
             settings.prediction_log_queue,
             on_drop=self.metrics.log_dropped.inc,
         )
