@@ -6,7 +6,9 @@
 POSTs the JSON in FILE with `concurrency` requests in flight until `requests` were sent or
 `seconds` passed, whichever comes first, over keep-alive connections. Prints one JSON object:
 {"requests", "errors", "seconds", "rps", "p50_ms", "p99_ms", "max_ms"} (latencies of the
-successful requests; rps counts them).
+successful requests; rps counts them), and "steal_pct": the share of the machine's CPU time the
+hypervisor gave to other guests during the run (Linux's /proc/stat; null elsewhere). On a
+shared VM, bursts of steal stall every request in flight and show up in p99.
 
 The client is aiohttp: on this two-core machine the load generator shares the CPU with the
 server it measures, and httpx's client spent about four times aiohttp's CPU per request (at
@@ -41,6 +43,22 @@ async def _worker(session, url, body, deadline, budget, latencies, errors) -> No
             errors.append(1)
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(stolen, total) CPU time of the machine since boot, or None without /proc/stat."""
+    try:
+        first_line = Path("/proc/stat").read_text().split("\n", 1)[0]
+    except OSError:
+        return None
+    times = [int(value) for value in first_line.split()[1:9]]  # user ... steal
+    return times[7], sum(times)
+
+
+def _steal_pct(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None:
+        return None
+    return round(100 * (after[0] - before[0]) / max(after[1] - before[1], 1), 1)
+
+
 async def run(url: str, body: bytes, concurrency: int, requests: int, seconds: float) -> dict:
     latencies: list[float] = []
     errors: list[int] = []
@@ -48,14 +66,14 @@ async def run(url: str, body: bytes, concurrency: int, requests: int, seconds: f
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        started = time.monotonic()
+        cpu_before, started = _cpu_times(), time.monotonic()
         deadline = started + seconds
         workers = [
             _worker(session, url, body, deadline, budget, latencies, errors)
             for _ in range(concurrency)
         ]
         await asyncio.gather(*workers)
-        elapsed = time.monotonic() - started
+        elapsed, cpu_after = time.monotonic() - started, _cpu_times()
     ms = np.array(latencies) * 1000 if latencies else np.array([np.nan])
     return {
         "requests": len(latencies) + len(errors),
@@ -65,6 +83,7 @@ async def run(url: str, body: bytes, concurrency: int, requests: int, seconds: f
         "p50_ms": round(float(np.percentile(ms, 50)), 2),
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
         "max_ms": round(float(ms.max()), 2),
+        "steal_pct": _steal_pct(cpu_before, cpu_after),
     }
 
 

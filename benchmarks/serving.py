@@ -7,8 +7,10 @@ pipeline's own stages on `--rows` demo listings. It is exported (`export-model`)
 twice on loopback: by `price-alchemy serve` (from the exported directory) and by
 `mlflow models serve --env-manager local` (its MLflow model). A load generator in a second
 process (`load_generator.py`, bounded by count and time) measures single-listing latency at
-concurrency 1 and 32 and the latency of one 1,000-listing request. Prints a table, then one JSON
-object as the last line: {"ours": {...}, "mlflow": {...}, "throughput_ratio": ...}.
+concurrency 1 and 32 and the latency of one 1,000-listing request, with the share of CPU time
+the hypervisor stole from this VM meanwhile (steal bursts stall every request in flight and
+show in p99). Prints a table, then one JSON object as the last line:
+{"ours": {...}, "mlflow": {...}, "throughput_ratio": ...}.
 """
 
 import argparse
@@ -124,13 +126,16 @@ def _sample_listings(rows: int = 1000) -> list[dict]:
 
 
 def _table(results: dict) -> str:
-    lines = [f"{'server':<8} {'run':<6} {'rps':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"]
+    lines = [
+        f"{'server':<8} {'run':<6} {'rps':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
+        f" {'steal %':>8}"
+    ]
     for server in ("ours", "mlflow"):
         for run in RUNS:
             r = results[server][run]
             lines.append(
                 f"{server:<8} {run:<6} {r['rps']:>9.1f} {r['p50_ms']:>9.2f} {r['p99_ms']:>9.2f}"
-                f" {r['errors']:>7}"
+                f" {r['errors']:>7} {r['steal_pct'] if r['steal_pct'] is not None else '-':>8}"
             )
         lines.append(f"{server:<8} batch1000 p50 {results[server]['batch1000_ms']:.1f} ms")
     return "\n".join(lines)
