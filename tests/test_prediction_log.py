@@ -67,6 +67,12 @@ def _store_children() -> list[multiprocessing.Process]:
     return [p for p in multiprocessing.active_children() if p.name == "prediction-store"]
 
 
+def _wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 # the store in the serving process, and in a process of its own (as the API runs it)
 STORES = pytest.mark.parametrize("store", [SqlPredictionStore, _in_own_process])
 
@@ -95,9 +101,7 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(store, tmp_path):
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # the writer now waits on its first insert
     log.record([_row("a")])
-    deadline = time.monotonic() + 5
-    while not log._queue.empty() and time.monotonic() < deadline:
-        time.sleep(0.01)  # the writer has taken "a" and is stuck writing it
+    _wait_for(log._queue.empty, seconds=5)  # the writer has taken "a" and is stuck writing it
     started = time.perf_counter()
     assert log.record([_row("b"), _row("c"), _row("d", 1)]) == 1
     assert time.perf_counter() - started < 0.1
@@ -116,18 +120,10 @@ def test_a_failed_write_is_reported_and_counted(store, tmp_path):
     with sa.create_engine(url).begin() as connection:
         connection.execute(sa.text(f"DROP TABLE {TABLE}"))
     log.record([_row("x"), _row("y", 1)])
-    deadline = time.monotonic() + 5
-    while log.last_error is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_for(lambda: log.last_error is not None, seconds=5)
     assert not log.writable() and "no such table" in log.last_error
     assert dropped == [2]
     log.close()
-
-
-def _wait_for(condition, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def test_the_store_process_writes_and_ends_on_close(tmp_path):

@@ -22,15 +22,20 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ACCESS_LINE = '"POST /v1/price-suggestions HTTP/1.1" 200'
 
 
+def _env_logging_to(champion_settings, log_url: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
+        "PRICE_ALCHEMY_HOME": str(champion_settings.home),
+        "PRICE_ALCHEMY_PREDICTION_LOG_URL": log_url,
+        "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
+    }
+
+
 @pytest.fixture(scope="module")
 def server(champion_settings, tmp_path_factory):
     """(base URL, server output file) of a server of the shared champion, access log on."""
     folder = tmp_path_factory.mktemp("serving")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
-        "PRICE_ALCHEMY_HOME": str(champion_settings.home),
+    env = _env_logging_to(champion_settings, f"sqlite:///{folder / 'predictions.db'}") | {
         "PRICE_ALCHEMY_PARAMS_FILE": str(champion_settings.params_file),
-        "PRICE_ALCHEMY_PREDICTION_LOG_URL": f"sqlite:///{folder / 'predictions.db'}",
-        "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
         "PRICE_ALCHEMY_ACCESS_LOG": "true",
     }
     with serve(env, output=folder / "server.log") as base_url:
@@ -81,14 +86,6 @@ async def _fire(base_url: str, requests: int, concurrency: int) -> list[httpx.Re
                 )
 
         return await asyncio.gather(*(one(i) for i in range(requests)))
-
-
-def _env_logging_to(champion_settings, log_url: str) -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY")} | {
-        "PRICE_ALCHEMY_HOME": str(champion_settings.home),
-        "PRICE_ALCHEMY_PREDICTION_LOG_URL": log_url,
-        "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
-    }
 
 
 def _logged_ids(log_url: str) -> list[str]:

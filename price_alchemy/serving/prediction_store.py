@@ -76,8 +76,8 @@ class SqlPredictionStore:
     def write(self, rows: list[dict]) -> None:
         # With RETURNING, SQLAlchemy sends the rows as a few multi-row INSERTs
         # ("insertmanyvalues") rather than the driver's executemany, which steps one row at a
-        # time and hands the GIL to and fro with the serving threads at each row: under load a
-        # 500-row write took half a second and stalled the requests around it.
+        # time: 22 ms of CPU for 500 rows instead of 9-12, and next to busy threads it hands
+        # the GIL to and fro at each row (half a second of wall time under load).
         statement = self.table.insert()
         if self.engine.dialect.insert_executemany_returning:
             statement = statement.returning(self.table.c.position)
