@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
-from price_alchemy.column_values import as_text, text_column
+from price_alchemy.column_values import Columns, as_text, column_list, text_column, with_columns
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 MAX_BRAND_WORDS = 4
@@ -59,15 +59,16 @@ class BrandFromTitle(TransformerMixin, BaseEstimator):
         best = np.asarray(scored.argmax(axis=1)).ravel()
         return np.where(scored.getnnz(axis=1) > 0, self.brands_[best], None)
 
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """`frame` with blank brands filled where the title names one (Python lists rather
-        than pandas string operations: see `column_values`)."""
+    def transform(self, frame: pd.DataFrame | Columns) -> pd.DataFrame | Columns:
+        """`frame` (a DataFrame or a dict of column lists) with blank brands filled where the
+        title names one, as Python lists rather than pandas string operations (see
+        `column_values`)."""
         brands = text_column(frame, "brand_name")
         missing = [row for row, brand in enumerate(brands) if not brand.strip()]
         if not missing:
             return frame
-        names = frame["name"].tolist()
-        filled = frame["brand_name"].astype(object).tolist()
+        names = column_list(frame, "name")
+        filled = list(column_list(frame, "brand_name"))
         for row, brand in zip(missing, self.infer([names[i] for i in missing]), strict=True):
             filled[row] = brand
-        return frame.assign(brand_name=pd.Series(filled, index=frame.index, dtype=object))
+        return with_columns(frame, {"brand_name": filled})

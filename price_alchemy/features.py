@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from price_alchemy.brand_inference import BrandFromTitle
-from price_alchemy.column_values import text_column
+from price_alchemy.column_values import Columns, column_list, select, table_like, text_column
 from price_alchemy.params import FeatureParams
 
 LISTING_FIELDS = (
@@ -47,9 +47,16 @@ TOKEN_SEPARATOR = "\x1f"
 WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
-def prepare_listings(frame: pd.DataFrame) -> pd.DataFrame:
+def listing_columns(rows: list[dict]) -> Columns:
+    """The listing fields of `rows` (one dict per listing) as a dict of column lists, the
+    served model's input (see `column_values`)."""
+    return {field: [row[field] for row in rows] for field in LISTING_FIELDS}
+
+
+def prepare_listings(frame: pd.DataFrame | Columns) -> pd.DataFrame | Columns:
     """The model's input columns from raw listing fields (missing values become empty),
-    built with plain Python string operations over lists (see `column_values`)."""
+    built with plain Python string operations over lists (see `column_values`), as the same
+    kind of table as `frame`."""
     name, brand = text_column(frame, "name"), text_column(frame, "brand_name")
     category = text_column(frame, "category_name")
     description = [
@@ -66,11 +73,11 @@ def prepare_listings(frame: pd.DataFrame) -> pd.DataFrame:
         "category_top": [parts[0] for parts in levels],
         "category_mid": [parts[1] for parts in levels],
         "category_leaf": category,
-        "condition": [str(value) for value in frame["item_condition_id"].tolist()],
-        "shipping_paid": [str(value) for value in frame["shipping"].tolist()],
+        "condition": [str(value) for value in column_list(frame, "item_condition_id")],
+        "shipping_paid": [str(value) for value in column_list(frame, "shipping")],
         "brand_category": [f"{b}|{c}" if b else "" for b, c in zip(brand, category, strict=True)],
     }
-    return pd.DataFrame(columns, index=frame.index, dtype=object)
+    return table_like(frame, columns)
 
 
 def category_words(document: str) -> list[str]:
@@ -79,10 +86,10 @@ def category_words(document: str) -> list[str]:
     return [f"{category}|{word}" for word in WORD.findall(title.lower())]
 
 
-def categorical_tokens(frame: pd.DataFrame) -> list[str]:
+def categorical_tokens(frame: pd.DataFrame | Columns) -> list[str]:
     """Each row's categorical values as one document of `column=value` tokens."""
-    names = list(frame.columns)
-    values = zip(*(frame[column].tolist() for column in names), strict=True)
+    names = list(frame)
+    values = zip(*(column_list(frame, column) for column in names), strict=True)
     return [
         TOKEN_SEPARATOR.join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in values
     ]
@@ -155,9 +162,10 @@ def _column_steps(params: FeatureParams) -> list[tuple]:
 
 
 class ColumnUnion(TransformerMixin, BaseEstimator):
-    """Each (name, transformer, columns) on its columns of a DataFrame, outputs side by side as
-    one sparse float32 matrix: what sklearn's ColumnTransformer does for this pipeline, without
-    its per-call input validation, which costs milliseconds on a single-listing request."""
+    """Each (name, transformer, columns) on its columns of a DataFrame or a dict of column lists,
+    outputs side by side as one sparse float32 matrix: what sklearn's ColumnTransformer does for
+    this pipeline, without its per-call input validation, which costs milliseconds on a
+    single-listing request, and without requiring a DataFrame."""
 
     def __init__(self, transformers: list[tuple]) -> None:
         self.transformers = transformers
@@ -168,7 +176,9 @@ class ColumnUnion(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: pd.DataFrame, y=None) -> sp.csr_matrix:
         self.transformers_ = [(name, clone(step), cols) for name, step, cols in self.transformers]
-        return _hstack([step.fit_transform(X[cols]) for _, step, cols in self.transformers_])
+        return _hstack(
+            [step.fit_transform(select(X, cols)) for _, step, cols in self.transformers_]
+        )
 
     def transform(self, X: pd.DataFrame) -> sp.csr_matrix:
         return self.transform_with([step.transform for _, step, _ in self.transformers_], X)
@@ -176,7 +186,7 @@ class ColumnUnion(TransformerMixin, BaseEstimator):
     def transform_with(self, transforms: list, X: pd.DataFrame) -> sp.csr_matrix:
         """`transform` with each step's transform done by the function at its place."""
         blocks = zip(transforms, self.transformers_, strict=True)
-        return _hstack([transform(X[cols]) for transform, (_, _, cols) in blocks])
+        return _hstack([transform(select(X, cols)) for transform, (_, _, cols) in blocks])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = [

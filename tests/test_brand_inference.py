@@ -54,3 +54,11 @@ def test_without_known_brands_nothing_changes() -> None:
     model = BrandFromTitle().fit(_listings(["x", "y"], [None, None]))
     listings = _listings(["nike shoes"], [None])
     assert model.transform(listings)["brand_name"].tolist() == [None]
+
+
+def test_a_dict_of_column_lists_is_filled_as_a_dataframe_is() -> None:
+    model = BrandFromTitle(min_count=3).fit(TRAIN)
+    columns = {"name": ["NIKE air max 90", "pink top", "x"], "brand_name": [None, "", "Adidas"]}
+    filled = model.transform(columns)
+    assert filled == {"name": columns["name"], "brand_name": ["Nike", None, "Adidas"]}
+    assert columns["brand_name"] == [None, "", "Adidas"]  # the caller's columns are left as given

@@ -1,6 +1,7 @@
 """The served prediction path: the champion's pipeline with scikit-learn's per-call checks
-unrolled gives the model's own prices and ranges on varied listings, composites it does not
-know are called as they are, and a shortcut that would price differently is never served."""
+unrolled, on listings as a dict of column lists, gives the model's own prices and ranges on
+varied listings; composites it does not know are called as they are; and a shortcut that would
+price differently, or a model whose steps need a DataFrame, is served by the model's own path."""
 
 import numpy as np
 import pandas as pd
@@ -10,11 +11,13 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from price_alchemy.compare import build_original_recipe
 from price_alchemy.demo_data import generate_listings
-from price_alchemy.features import LISTING_FIELDS
+from price_alchemy.features import LISTING_FIELDS, listing_columns
+from price_alchemy.price_range import PriceRangeModel
 from price_alchemy.serving import fast_path
 from price_alchemy.serving.fast_path import direct_predict, fast_predict_range
-from price_alchemy.serving.models import load_registered, smoke_listings
+from price_alchemy.serving.models import SMOKE_LISTINGS, load_registered
 from price_alchemy.tracking import load_price_model, use_tracking
 
 ODD = [
@@ -27,10 +30,13 @@ ODD = [
 ]  # fmt: skip
 
 
-def _listings(rows: int, seed: int) -> pd.DataFrame:
+def _listings(rows: int, seed: int) -> list[dict]:
     frame = generate_listings(rows, seed=seed).to_pandas()[list(LISTING_FIELDS)]
-    frame = frame.astype(object).where(frame.notna(), None)
-    return pd.DataFrame(frame.to_dict("records") + ODD, columns=list(LISTING_FIELDS), dtype=object)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records") + ODD
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(LISTING_FIELDS), dtype=object)
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +49,11 @@ def test_the_served_path_gives_the_models_own_prices_and_ranges(champion_model):
     assert getattr(champion_model.predict_range, "__self__", None) is not champion_model.model
     for seed in (1, 2):
         listings = _listings(200, seed)
-        served = champion_model.predict_range(listings)
-        own = champion_model.model.predict_range(listings)
+        served = champion_model.predict_range(listing_columns(listings))
+        own = champion_model.model.predict_range(_frame(listings))
         for got, want in zip(served, own, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-6)
-    one = champion_model.predict_range(listings.iloc[[3]])
+    one = champion_model.predict_range(listing_columns(listings[3:4]))
     assert [len(part) for part in one] == [1, 1, 1]
 
 
@@ -88,14 +94,34 @@ def test_a_shortcut_that_would_not_price_the_same_is_never_served(
     monkeypatch.setattr(fast_path, "direct_predict", broken)
     use_tracking(champion_settings)
     model = load_price_model(f"models:/{champion_settings.model_name}@champion")
-    assert fast_predict_range(model, smoke_listings()) == model.predict_range
+    listings = _listings(20, seed=3)
+    served = fast_predict_range(model, list(SMOKE_LISTINGS))(listing_columns(listings))
+    for got, want in zip(served, model.predict_range(_frame(listings)), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_a_model_without_the_parts_is_served_as_it_is():
     class OnlyRange:
-        def predict_range(self, listings):
-            ones = np.ones(len(listings))
-            return ones, ones, ones
+        def predict_range(self, listings: pd.DataFrame):
+            price = listings["item_condition_id"].to_numpy(float)
+            return price, price - 1, price + 1
 
-    model = OnlyRange()
-    assert fast_predict_range(model, smoke_listings()) == model.predict_range
+    served = fast_predict_range(OnlyRange(), list(SMOKE_LISTINGS))
+    price, low, high = served(listing_columns(_listings(5, seed=4)))
+    assert price.tolist() == [row["item_condition_id"] for row in _listings(5, seed=4)]
+    assert (low == price - 1).all() and (high == price + 1).all()
+
+
+def test_a_model_whose_steps_need_a_dataframe_is_served_by_its_own_path(caplog):
+    """The first recipe's scikit-learn ColumnTransformer takes no dict of columns."""
+    listings = _listings(300, seed=6)
+    frame = _frame(listings)
+    prices = np.exp(np.random.default_rng(0).normal(3, 0.5, size=len(frame)))
+    model = PriceRangeModel(build_original_recipe(seed=0).fit(frame, prices))
+    model.log_low_, model.log_high_ = -0.2, 0.3
+    served = fast_predict_range(model, list(SMOKE_LISTINGS))
+    assert "fails" in caplog.text
+    for got, want in zip(
+        served(listing_columns(listings)), model.predict_range(frame), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)

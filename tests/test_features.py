@@ -175,3 +175,16 @@ def test_preprocessor_is_sparse_even_for_fully_dense_fit() -> None:
     frame = pd.concat([raw().iloc[[0]]] * 3, ignore_index=True)
     matrix = build_preprocessor(TINY).fit_transform(frame)
     assert sp.issparse(matrix)
+
+
+def test_a_dict_of_column_lists_gives_what_the_dataframe_gives() -> None:
+    """The API prices listings as a dict of column lists: the same columns, the same matrix."""
+    frame = raw(
+        brand_name=[None, "Levi's", "", "MAC"],
+        item_description=[None, "boot cut jeans", "No description yet", "red shade"],
+    )
+    columns = {name: frame[name].tolist() for name in frame.columns}
+    prepared = prepare_listings(columns)
+    assert prepared == {name: values.tolist() for name, values in prepare_listings(frame).items()}
+    preprocessor = build_preprocessor(TINY).fit(frame)
+    assert (preprocessor.transform(columns) != preprocessor.transform(frame)).nnz == 0

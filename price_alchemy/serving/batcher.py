@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 import sklearn
 
-from price_alchemy.features import LISTING_FIELDS
+from price_alchemy.features import listing_columns
 from price_alchemy.serving.models import ModelHolder, ServedModel
 
 
@@ -104,12 +103,11 @@ class PredictionBatcher:
         model = self.holder.current
         if model is None:
             raise NoModelLoaded("no model is loaded: train and register a champion first")
-        rows = [listing for job in jobs for listing in job.listings]
-        frame = pd.DataFrame(rows, columns=list(LISTING_FIELDS), dtype=object)
+        columns = listing_columns([listing for job in jobs for listing in job.listings])
         # the features are built by our own steps, so scikit-learn's per-call checks of its
         # inputs and arguments (a few milliseconds a call) only repeat what is known
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            price, low, high = model.predict_range(frame)
+            price, low, high = model.predict_range(columns)
         results, start = [], 0
         for job in jobs:
             end = start + len(job.listings)

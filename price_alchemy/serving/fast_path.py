@@ -6,8 +6,8 @@ fitted (walking the whole estimator tree for its tags) and re-validate their inp
 again by every micro-batch. The served model was fitted once and does not change, so
 `direct_predict` unrolls those composites (and our own `ColumnUnion` and `BlendRegressor`) into
 the calls they make; every other estimator (the vectorizers, LightGBM, brand inference) is called
-as it is. `fast_predict_range` uses it only where it gives the model's own prices on sample
-listings, and otherwise the model's `predict_range` unchanged.
+as it is. `fast_predict_range` serves it, on listings as a dict of column lists, only where it
+gives the model's own prices on sample listings, and otherwise the model's `predict_range`.
 """
 
 import logging
@@ -21,7 +21,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from price_alchemy.blend import BlendRegressor
-from price_alchemy.features import ColumnUnion
+from price_alchemy.column_values import Columns
+from price_alchemy.features import LISTING_FIELDS, ColumnUnion, listing_columns
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +76,24 @@ def direct_predict(estimator, method: str = "predict") -> Callable:
     return getattr(estimator, method)
 
 
-def fast_predict_range(model, sample: pd.DataFrame) -> Callable:
-    """`model.predict_range` (price, low, high per listing), with the price from
-    `direct_predict(model.estimator)` where that matches the model's own on `sample`."""
-    own = model.predict_range
+def fast_predict_range(model, sample: list[dict]) -> Callable:
+    """A function giving `model.predict_range` (price, low, high per listing) of listings as
+    a dict of column lists (`listing_columns`): the price from `direct_predict(model.estimator)`
+    of the columns themselves where that gives the model's own prices on the `sample` listings,
+    and otherwise the model's own `predict_range` of them as a DataFrame."""
+
+    def own(columns: Columns):
+        return model.predict_range(
+            pd.DataFrame(columns, columns=list(LISTING_FIELDS), dtype=object)
+        )
+
     estimator, bounds = getattr(model, "estimator", None), getattr(model, "bounds", None)
     if estimator is None or bounds is None:
         return own
-    predict = direct_predict(estimator)
-    expected = own(sample)[0]
+    predict, columns = direct_predict(estimator), listing_columns(sample)
+    expected = own(columns)[0]
     try:
-        got = predict(sample)
+        got = predict(columns)
         same = np.shape(got) == np.shape(expected) and np.allclose(got, expected, rtol=1e-5)
         why = "gives other prices than"
     except Exception as error:  # any failure of the shortcut leaves the model's own path
@@ -94,8 +102,8 @@ def fast_predict_range(model, sample: pd.DataFrame) -> Callable:
         log.warning("the direct predict path %s the model's own: serving the latter", why)
         return own
 
-    def predict_range(listings: pd.DataFrame):
-        price = predict(listings)
+    def predict_range(columns: Columns):
+        price = predict(columns)
         return price, *bounds(price)
 
     return predict_range

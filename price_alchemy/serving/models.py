@@ -19,12 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from mlflow.artifacts import download_artifacts
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from price_alchemy.features import LISTING_FIELDS
+from price_alchemy.features import listing_columns
 from price_alchemy.serving.fast_path import fast_predict_range
 from price_alchemy.tracking import load_price_model
 
@@ -67,20 +66,17 @@ class ModelInfo:
         return asdict(self)
 
 
-def smoke_listings() -> pd.DataFrame:
-    """Listings every served model must price: an ordinary one and one with blank fields."""
-    return pd.DataFrame(list(SMOKE_LISTINGS), columns=list(LISTING_FIELDS), dtype=object)
-
-
 @dataclass(frozen=True)
 class ServedModel:
     info: ModelInfo
     model: object  # a PriceRangeModel: predict_range(listings) -> (price, low, high)
+    # (price, low, high) of listings as a dict of column lists (`features.listing_columns`):
+    # the model's own predict_range, or the same prices faster (see fast_path)
     predict_range: Callable = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # the model's own predict_range, or the same prices faster (see fast_path)
-        object.__setattr__(self, "predict_range", fast_predict_range(self.model, smoke_listings()))
+        predict_range = fast_predict_range(self.model, list(SMOKE_LISTINGS))
+        object.__setattr__(self, "predict_range", predict_range)
 
 
 def _timestamp(millis: int | None) -> str | None:
@@ -111,7 +107,8 @@ def describe_version(client: MlflowClient, name: str, alias: str) -> ModelInfo:
 def smoke_test(served: ServedModel) -> None:
     """Price the smoke listings as served; ValueError unless every price and range is finite,
     positive and ordered."""
-    price, low, high = (np.asarray(v, dtype=float) for v in served.predict_range(smoke_listings()))
+    priced = served.predict_range(listing_columns(list(SMOKE_LISTINGS)))
+    price, low, high = (np.asarray(values, dtype=float) for values in priced)
     ok = (
         price.shape == low.shape == high.shape == (len(SMOKE_LISTINGS),)
         and np.isfinite([price, low, high]).all()
