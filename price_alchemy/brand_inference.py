@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
-from price_alchemy.column_values import Columns, as_text, column_list, text_column, with_columns
+from price_alchemy.column_values import Columns, as_text, column_list, with_columns
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 MAX_BRAND_WORDS = 4
@@ -63,12 +63,11 @@ class BrandFromTitle(TransformerMixin, BaseEstimator):
         """`frame` (a DataFrame or a dict of column lists) with blank brands filled where the
         title names one, as Python lists rather than pandas string operations (see
         `column_values`)."""
-        brands = text_column(frame, "brand_name")
-        missing = [row for row, brand in enumerate(brands) if not brand.strip()]
+        filled = list(column_list(frame, "brand_name"))
+        missing = [row for row, brand in enumerate(as_text(filled)) if not brand.strip()]
         if not missing:
             return frame
         names = column_list(frame, "name")
-        filled = list(column_list(frame, "brand_name"))
         for row, brand in zip(missing, self.infer([names[i] for i in missing]), strict=True):
             filled[row] = brand
         return with_columns(frame, {"brand_name": filled})

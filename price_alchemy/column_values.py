@@ -35,12 +35,7 @@ def table_like(table: pd.DataFrame | Columns, columns: Columns) -> pd.DataFrame 
 def with_columns(table: pd.DataFrame | Columns, columns: Columns) -> pd.DataFrame | Columns:
     """`table` with `columns` added or replaced, as the same kind of table."""
     if isinstance(table, pd.DataFrame):
-        return table.assign(
-            **{
-                name: pd.Series(values, index=table.index, dtype=object)
-                for name, values in columns.items()
-            }
-        )
+        return table.assign(**table_like(table, columns))
     return table | columns
 
 

@@ -11,6 +11,7 @@ transformation. The matrix is sparse float32 from end to end.
 """
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ TOKEN_SEPARATOR = "\x1f"
 WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
-def listing_columns(rows: list[dict]) -> Columns:
+def listing_columns(rows: Sequence[dict]) -> Columns:
     """The listing fields of `rows` (one dict per listing) as a dict of column lists, the
     served model's input (see `column_values`)."""
     return {field: [row[field] for row in rows] for field in LISTING_FIELDS}
@@ -170,20 +171,20 @@ class ColumnUnion(TransformerMixin, BaseEstimator):
     def __init__(self, transformers: list[tuple]) -> None:
         self.transformers = transformers
 
-    def fit(self, X: pd.DataFrame, y=None) -> "ColumnUnion":
+    def fit(self, X: pd.DataFrame | Columns, y=None) -> "ColumnUnion":
         self.fit_transform(X, y)
         return self
 
-    def fit_transform(self, X: pd.DataFrame, y=None) -> sp.csr_matrix:
+    def fit_transform(self, X: pd.DataFrame | Columns, y=None) -> sp.csr_matrix:
         self.transformers_ = [(name, clone(step), cols) for name, step, cols in self.transformers]
         return _hstack(
             [step.fit_transform(select(X, cols)) for _, step, cols in self.transformers_]
         )
 
-    def transform(self, X: pd.DataFrame) -> sp.csr_matrix:
+    def transform(self, X: pd.DataFrame | Columns) -> sp.csr_matrix:
         return self.transform_with([step.transform for _, step, _ in self.transformers_], X)
 
-    def transform_with(self, transforms: list, X: pd.DataFrame) -> sp.csr_matrix:
+    def transform_with(self, transforms: list, X: pd.DataFrame | Columns) -> sp.csr_matrix:
         """`transform` with each step's transform done by the function at its place."""
         blocks = zip(transforms, self.transformers_, strict=True)
         return _hstack([transform(select(X, cols)) for transform, (_, _, cols) in blocks])

@@ -95,7 +95,7 @@ def test_a_shortcut_that_would_not_price_the_same_is_never_served(
     use_tracking(champion_settings)
     model = load_price_model(f"models:/{champion_settings.model_name}@champion")
     listings = _listings(20, seed=3)
-    served = fast_predict_range(model, list(SMOKE_LISTINGS))(listing_columns(listings))
+    served = fast_predict_range(model, SMOKE_LISTINGS)(listing_columns(listings))
     for got, want in zip(served, model.predict_range(_frame(listings)), strict=True):
         np.testing.assert_array_equal(got, want)
 
@@ -106,7 +106,7 @@ def test_a_model_without_the_parts_is_served_as_it_is():
             price = listings["item_condition_id"].to_numpy(float)
             return price, price - 1, price + 1
 
-    served = fast_predict_range(OnlyRange(), list(SMOKE_LISTINGS))
+    served = fast_predict_range(OnlyRange(), SMOKE_LISTINGS)
     price, low, high = served(listing_columns(_listings(5, seed=4)))
     assert price.tolist() == [row["item_condition_id"] for row in _listings(5, seed=4)]
     assert (low == price - 1).all() and (high == price + 1).all()
@@ -119,7 +119,7 @@ def test_a_model_whose_steps_need_a_dataframe_is_served_by_its_own_path(caplog):
     prices = np.exp(np.random.default_rng(0).normal(3, 0.5, size=len(frame)))
     model = PriceRangeModel(build_original_recipe(seed=0).fit(frame, prices))
     model.log_low_, model.log_high_ = -0.2, 0.3
-    served = fast_predict_range(model, list(SMOKE_LISTINGS))
+    served = fast_predict_range(model, SMOKE_LISTINGS)
     assert "fails" in caplog.text
     for got, want in zip(
         served(listing_columns(listings)), model.predict_range(frame), strict=True

@@ -11,7 +11,7 @@ gives the model's own prices on sample listings, and otherwise the model's `pred
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,7 +76,7 @@ def direct_predict(estimator, method: str = "predict") -> Callable:
     return getattr(estimator, method)
 
 
-def fast_predict_range(model, sample: list[dict]) -> Callable:
+def fast_predict_range(model, sample: Sequence[dict]) -> Callable:
     """A function giving `model.predict_range` (price, low, high per listing) of listings as
     a dict of column lists (`listing_columns`): the price from `direct_predict(model.estimator)`
     of the columns themselves where that gives the model's own prices on the `sample` listings,

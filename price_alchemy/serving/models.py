@@ -75,7 +75,7 @@ class ServedModel:
     predict_range: Callable = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        predict_range = fast_predict_range(self.model, list(SMOKE_LISTINGS))
+        predict_range = fast_predict_range(self.model, SMOKE_LISTINGS)
         object.__setattr__(self, "predict_range", predict_range)
 
 
@@ -107,7 +107,7 @@ def describe_version(client: MlflowClient, name: str, alias: str) -> ModelInfo:
 def smoke_test(served: ServedModel) -> None:
     """Price the smoke listings as served; ValueError unless every price and range is finite,
     positive and ordered."""
-    priced = served.predict_range(listing_columns(list(SMOKE_LISTINGS)))
+    priced = served.predict_range(listing_columns(SMOKE_LISTINGS))
     price, low, high = (np.asarray(values, dtype=float) for values in priced)
     ok = (
         price.shape == low.shape == high.shape == (len(SMOKE_LISTINGS),)
