@@ -68,7 +68,7 @@ lint: install  ## ruff on the package, DAGs, tests and benchmarks
 	$(BIN)/ruff check price_alchemy dags tests benchmarks notebooks
 	$(BIN)/ruff check --select AIR dags
 
-test: install bqemulator lint podman postgres  ## lint, then the whole pytest suite
+test: install bqemulator lint podman postgres chromium  ## lint, then the whole pytest suite
 	$(BIN)/python -m pytest
 
 lock:  ## recompile requirements.txt from requirements.in
@@ -85,7 +85,10 @@ clean:  ## remove the state directory (data, models, runs); keeps .venv
 IMAGE ?= localhost/price-alchemy-api:latest
 BASE_IMAGE ?= localhost/pa-base:bookworm
 export CONTAINERS_CONF ?= $(CURDIR)/scripts/containers.conf
-.PHONY: podman base-image wheelhouse image lock-serving
+.PHONY: podman postgres chromium base-image wheelhouse image lock-serving
+
+chromium:  ## install headless Chromium from Debian's packages (when missing; browser tests)
+	bash scripts/install_chromium.sh
 
 postgres:  ## install PostgreSQL's server from Debian's packages (when missing; tests start one)
 	bash scripts/install_postgres.sh

@@ -33,7 +33,7 @@ def make_input(rows: int, folder: Path) -> Path:
         return path
     import pyarrow.parquet as pq
 
-    from price_alchemy.demo_data import generate_listings
+    from price_alchemy.demo.generator import generate_listings
 
     path = folder / f"listings_{rows}.parquet"
     pq.write_table(generate_listings(rows, seed=11, end=datetime(2026, 1, 1)), path)
@@ -49,9 +49,9 @@ def _timed(phases: dict, name: str, call):
 
 def run_child(settings_json: str, source: str) -> dict:
     """One backend: load, extract, validate; seconds per phase, rows, peak RSS."""
-    from price_alchemy import data_stages
+    from price_alchemy.pipeline import data_stages
     from price_alchemy.settings import Settings
-    from price_alchemy.validate import ValidationFailed
+    from price_alchemy.validation.validate import ValidationFailed
 
     settings = Settings.model_validate_json(settings_json)
     phases: dict[str, float] = {}
@@ -63,16 +63,16 @@ def run_child(settings_json: str, source: str) -> dict:
     )
     try:
         checked = _timed(
-            phases, "validate", lambda: data_stages.run_validate(snapshot["uri"], settings)
-        )
+            phases, "validate", lambda: data_stages.run_validate(snapshot.uri, settings)
+        ).to_dict()
     except ValidationFailed as error:
         checked = {"failed": str(error)}
     total = sum(phases.values())
     return {
-        "rows": load["rows"],
+        "rows": load.rows,
         "seconds": phases,
         "total_seconds": round(total, 2),
-        "rows_per_second": round(load["rows"] / total),
+        "rows_per_second": round(load.rows / total),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "rows_quarantined": checked.get("rows_quarantined"),
         "validation_failed": checked.get("failed"),

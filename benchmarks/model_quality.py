@@ -19,10 +19,16 @@ import resource
 import sys
 from pathlib import Path
 
-from price_alchemy.compare import ROWS, Comparison, compare_models, cross_validate, mean_comparison
+from price_alchemy.model.compare import (
+    ROWS,
+    Comparison,
+    compare_models,
+    cross_validate,
+    mean_comparison,
+)
+from price_alchemy.model.train import split_listings
 from price_alchemy.params import load_params
-from price_alchemy.train import split_listings
-from price_alchemy.validate import read_valid_listings
+from price_alchemy.validation.validate import read_valid_listings
 
 
 def peak_rss_mb() -> float:

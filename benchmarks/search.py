@@ -3,7 +3,7 @@
 
     python benchmarks/search.py --data train.parquet [--trials 20] [--sample 200000]
 
-Runs the pipeline's search (`price_alchemy.tune.search`) in a throw-away MLflow store: the
+Runs the pipeline's search (`price_alchemy.model.tune.search`) in a throw-away MLflow store: the
 first trial is the default parameters, the rest are TPE's. Prints a table per trial, then one
 JSON object as the last line: {"trials", "failed", "seconds", "start_rmsle", "best_rmsle",
 "improvement", "best", "peak_rss_mb", "sample_rows"}.
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import mlflow
 
+from price_alchemy.lifecycle.tracking import ensure_experiment
+from price_alchemy.model.train import sample_listings, split_listings
+from price_alchemy.model.tune import search
 from price_alchemy.params import load_params
 from price_alchemy.settings import Settings
-from price_alchemy.tracking import ensure_experiment
-from price_alchemy.train import sample_listings, split_listings
-from price_alchemy.tune import search
-from price_alchemy.validate import read_valid_listings
+from price_alchemy.validation.validate import read_valid_listings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import httpx
 
-from price_alchemy.demo_data import generate_listings
-from price_alchemy.features import LISTING_FIELDS
-from price_alchemy.serving.models import export_model
+from price_alchemy.demo.generator import generate_listings
+from price_alchemy.lifecycle.export import export_model
+from price_alchemy.lifecycle.tracking import use_tracking
+from price_alchemy.schema import LISTING_FIELDS
 from price_alchemy.settings import Settings
-from price_alchemy.tracking import use_tracking
 
 BIN = Path(sys.executable).parent
 GENERATOR = Path(__file__).with_name("load_generator.py")
@@ -47,9 +47,9 @@ def _free_port() -> int:
 
 def _train_champion(home: Path, rows: int) -> Settings:
     """A champion trained by the pipeline's stages on `rows` demo listings."""
-    from price_alchemy import data_stages, stages
-    from price_alchemy.load import load_table
-    from price_alchemy.warehouse import open_warehouse
+    from price_alchemy.data.backends import open_warehouse
+    from price_alchemy.data.load import load_table
+    from price_alchemy.pipeline import data_stages, model_stages
 
     settings = Settings(home=home)
     listings = generate_listings(rows, seed=11)
@@ -57,10 +57,10 @@ def _train_champion(home: Path, rows: int) -> Settings:
     start = listings["created_at"][0].as_py()
     end = listings["created_at"][-1].as_py() + timedelta(seconds=1)
     snapshot = data_stages.run_extract(start, end, settings)
-    validation = data_stages.run_validate(snapshot["uri"], settings)
-    run_id = stages.run_train(validation, snapshot, settings=settings)
-    stages.run_evaluate(run_id, validation["clean_uri"], settings)
-    stages.run_register(run_id, validation["clean_uri"], "force", settings)
+    validation = data_stages.run_validate(snapshot.uri, settings)
+    run_id = model_stages.run_train(validation, snapshot, settings=settings)
+    evaluation = model_stages.run_evaluate(run_id, validation, settings)
+    model_stages.run_register(evaluation, validation, "force", settings)
     return settings
 
 

@@ -35,13 +35,13 @@ WINDOW = (datetime(2000, 1, 1), datetime(2100, 1, 1))
 
 
 def run_pipeline(source: Path, home: Path) -> dict:
-    from price_alchemy import data_stages
+    from price_alchemy.pipeline import data_stages
     from price_alchemy.settings import Settings
 
     settings = Settings(home=home)
     data_stages.run_load(source, WINDOW[0], True, settings)
     snapshot = data_stages.run_extract(*WINDOW, settings=settings)
-    return data_stages.run_validate(snapshot["uri"], settings)
+    return data_stages.run_validate(snapshot.uri, settings)
 
 
 def _kept_and_clean(record: dict, clean: pd.DataFrame, cap: int) -> bool:
@@ -54,9 +54,9 @@ def _kept_and_clean(record: dict, clean: pd.DataFrame, cap: int) -> bool:
 
 def judge(records: list[dict], result: dict, cap: int) -> dict[str, dict[str, int]]:
     """Per corruption kind: rows as expected and rows not."""
-    quarantine = pd.read_parquet(result["quarantine_uri"])
+    quarantine = pd.read_parquet(result.quarantine_uri)
     reasons = dict(zip(quarantine["train_id"].astype(int), quarantine["reasons"], strict=True))
-    clean = pd.read_parquet(result["clean_uri"], columns=["train_id", "item_description"])
+    clean = pd.read_parquet(result.clean_uri, columns=["train_id", "item_description"])
     table: dict[str, dict[str, int]] = {}
     for record in records:
         kind = record["reasons"][0]
@@ -71,7 +71,7 @@ def judge(records: list[dict], result: dict, cap: int) -> dict[str, dict[str, in
 
 def clean_rows_quarantined(records: list[dict], result: dict) -> int:
     """Quarantined rows that were neither corrupted nor the twin of a duplicated id."""
-    quarantine = pd.read_parquet(result["quarantine_uri"], columns=["train_id"])
+    quarantine = pd.read_parquet(result.quarantine_uri, columns=["train_id"])
     allowed = {r["train_id"] for r in records if r["reasons"][0] not in KEPT}
     return int((~quarantine["train_id"].astype(int).isin(allowed)).sum())
 
@@ -91,7 +91,7 @@ def main() -> None:
     print(f"{'corruption':<28} {'as expected':>12} {'not':>5}")
     for kind, counts in sorted(table.items()):
         print(f"{kind:<28} {counts['ok']:>12} {counts['wrong']:>5}")
-    reconciled = result["rows_in"] == result["rows_passed"] + result["rows_quarantined"]
+    reconciled = result.rows_in == result.rows_passed + result.rows_quarantined
     print(f"clean rows quarantined: {wrongly_quarantined}; counts reconcile: {reconciled}")
     keys = ("rows_in", "rows_passed", "rows_quarantined", "rows_cleaned", "cleaning_counts")
     summary = {key: result[key] for key in keys}

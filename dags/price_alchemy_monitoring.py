@@ -33,7 +33,12 @@ from datetime import timedelta
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, task
 
-from price_alchemy.dag_support import DAG_DEFAULTS, fail_fast, optional_param, run_window
+from price_alchemy.orchestration.dag_support import (
+    DAG_DEFAULTS,
+    optional_param,
+    run_stage,
+    run_window,
+)
 from price_alchemy.settings import get_settings
 
 THRESHOLDS = {
@@ -72,17 +77,18 @@ THRESHOLDS = {
 def price_alchemy_monitoring():
     @task(execution_timeout=timedelta(hours=1))
     def extract(**context) -> dict:
-        from price_alchemy.data_stages import run_monitoring_extract
+        from price_alchemy.pipeline.data_stages import run_monitoring_extract
 
         window = run_window(context, context["params"]["window_days"], "monitoring")
-        return fail_fast(run_monitoring_extract, *window)
+        return run_stage(run_monitoring_extract, *window)
 
     @task(execution_timeout=timedelta(hours=1))
     def measure(snapshot: dict, **context) -> dict:
-        from price_alchemy.monitoring import run_monitor
+        from price_alchemy.data.extract import Snapshot
+        from price_alchemy.pipeline.monitor_stage import run_monitor
 
         thresholds = {name: context["params"][name] for name in THRESHOLDS}
-        return fail_fast(run_monitor, snapshot, thresholds)
+        return run_stage(run_monitor, Snapshot.from_dict(snapshot), thresholds)
 
     @task.short_circuit
     def should_retrain(outcome: dict, **context) -> bool:

@@ -42,7 +42,12 @@ from datetime import timedelta
 
 from airflow.sdk import Param, dag, task
 
-from price_alchemy.dag_support import DAG_DEFAULTS, fail_fast, optional_param, run_window
+from price_alchemy.orchestration.dag_support import (
+    DAG_DEFAULTS,
+    optional_param,
+    run_stage,
+    run_window,
+)
 from price_alchemy.settings import get_settings
 
 TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (at most 5 h)
@@ -103,52 +108,57 @@ TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (
 def price_alchemy_training():
     @task(execution_timeout=TIMEOUTS["extract"])
     def extract(**context) -> dict:
-        from price_alchemy.data_stages import run_extract
+        from price_alchemy.pipeline.data_stages import run_extract
 
         window = run_window(context, context["params"]["window_days"], "extract")
-        return fail_fast(run_extract, *window)
+        return run_stage(run_extract, *window)
 
     @task(execution_timeout=TIMEOUTS["validate"])
     def validate(snapshot: dict) -> dict:
-        from price_alchemy.data_stages import run_validate
+        from price_alchemy.pipeline.data_stages import run_validate
 
-        return fail_fast(run_validate, snapshot["uri"])
+        return run_stage(run_validate, snapshot["uri"])
 
     @task(execution_timeout=TIMEOUTS["tune"])
     def tune(validation: dict, snapshot: dict, **context) -> dict:
-        from price_alchemy.stages import run_tune
+        from price_alchemy.data.extract import Snapshot
+        from price_alchemy.pipeline.model_stages import run_tune
+        from price_alchemy.validation.validate import ValidationResult
 
-        params = context["params"]
-        timeout = params["timeout_minutes"] and params["timeout_minutes"] * 60
-        return run_tune(
-            validation, snapshot, params["max_evals"], timeout, params["search_sample_rows"]
-        )
+        form = context["params"]
+        budget = form["max_evals"], form["timeout_minutes"] and form["timeout_minutes"] * 60
+        inputs = ValidationResult.from_dict(validation), Snapshot.from_dict(snapshot)
+        return run_stage(run_tune, *inputs, *budget, form["search_sample_rows"])
 
     @task(execution_timeout=TIMEOUTS["train"])
     def train(validation: dict, snapshot: dict, tuned: dict, **context) -> str:
-        from price_alchemy.stages import run_train
+        from price_alchemy.data.extract import Snapshot
+        from price_alchemy.pipeline.model_stages import Tuning, run_train
+        from price_alchemy.validation.validate import ValidationResult
 
         run_type = context["dag_run"].run_type
         reason = context["params"]["reason"] or f"{getattr(run_type, 'value', run_type)} run"
-        return run_train(validation, snapshot, tuned, reason)
+        inputs = ValidationResult.from_dict(validation), Snapshot.from_dict(snapshot)
+        return run_stage(run_train, *inputs, Tuning.from_dict(tuned), reason)
 
     @task(execution_timeout=TIMEOUTS["evaluate"])
     def evaluate(mlflow_run_id: str, validation: dict) -> dict:
-        from price_alchemy.stages import run_evaluate
+        from price_alchemy.pipeline.model_stages import run_evaluate
+        from price_alchemy.validation.validate import ValidationResult
 
-        return run_evaluate(mlflow_run_id, validation["clean_uri"])
+        return run_stage(run_evaluate, mlflow_run_id, ValidationResult.from_dict(validation))
 
     @task(execution_timeout=TIMEOUTS["register"])
-    def register(mlflow_run_id: str, validation: dict, **context) -> dict:
-        from price_alchemy.stages import run_register
+    def register(evaluation: dict, validation: dict, **context) -> dict:
+        from price_alchemy.pipeline.model_stages import Evaluation, run_register
+        from price_alchemy.validation.validate import ValidationResult
 
-        promote = context["params"]["promote"]
-        return run_register(mlflow_run_id, validation["clean_uri"], promote)
+        inputs = Evaluation.from_dict(evaluation), ValidationResult.from_dict(validation)
+        return run_stage(run_register, *inputs, context["params"]["promote"])
 
     snapshot = extract()
     validation = validate(snapshot)
     mlflow_run_id = train(validation, snapshot, tune(validation, snapshot))
-    evaluate(mlflow_run_id, validation) >> register(mlflow_run_id, validation)
-
+    register(evaluate(mlflow_run_id, validation), validation)
 
 price_alchemy_training()

@@ -43,15 +43,23 @@ def _report(result: dict, as_json: bool) -> None:
             typer.echo(f"{key:<20} {value}")
 
 
+EXIT_ACTION_REQUIRED = 1
+EXIT_TEMPORARY = 75  # EX_TEMPFAIL: try again later
+
+
 def _run_stage(stage, *args):
-    """Call a stage; the errors a person must act on print as one line and exit 1."""
-    from price_alchemy.errors import ActionRequired
+    """Call a stage. The errors of the package's family print as one line: a person must act
+    (exit 1) or it may pass (exit 75); anything else is a bug and shows its traceback."""
+    from price_alchemy.errors import ActionRequired, Transient
 
     try:
         return stage(*args)
-    except (ActionRequired, ValueError) as error:
+    except ActionRequired as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+        raise typer.Exit(EXIT_ACTION_REQUIRED) from error
+    except Transient as error:
+        typer.echo(f"temporary failure, try again later: {error}", err=True)
+        raise typer.Exit(EXIT_TEMPORARY) from error
 
 
 def _today() -> datetime:
@@ -83,9 +91,9 @@ def demo_data(
     ] = 0.0,
 ) -> None:
     """Write realistic Mercari-schema demo listings into the warehouse table."""
-    from price_alchemy.demo_data import generate_listings
-    from price_alchemy.load import load_table
-    from price_alchemy.warehouse import open_warehouse
+    from price_alchemy.data.backends import open_warehouse
+    from price_alchemy.data.load import load_table
+    from price_alchemy.demo.generator import generate_listings
 
     settings = get_settings()
     started = time.perf_counter()
@@ -114,10 +122,10 @@ def warehouse_load(
     Every row is loaded: values that cannot be read as their type are loaded as null and
     counted, and validation judges the rows later. A file without created_at gets the load time.
     """
-    from price_alchemy.data_stages import run_load
+    from price_alchemy.pipeline.data_stages import run_load
 
     started = time.perf_counter()
-    summary = _run_stage(run_load, file, _now(), replace)
+    summary = _run_stage(run_load, file, _now(), replace).to_dict()
     _report(summary | {"seconds": round(time.perf_counter() - started, 1)}, as_json)
 
 
@@ -128,9 +136,9 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Snapshot the listings with start <= created_at < end into a Parquet file."""
-    from price_alchemy.data_stages import run_extract
+    from price_alchemy.pipeline.data_stages import run_extract
 
-    _report(_run_stage(run_extract, start, end), as_json)
+    _report(_run_stage(run_extract, start, end).to_dict(), as_json)
 
 
 @app.command()
@@ -139,12 +147,12 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Validate a snapshot: clean rows kept, bad rows quarantined with reasons, a report."""
-    from price_alchemy.data_stages import run_validate
+    from price_alchemy.pipeline.data_stages import run_validate
 
     if not snapshot.exists():
         typer.echo(f"error: no such snapshot: {snapshot}", err=True)
-        raise typer.Exit(1)
-    _report(_run_stage(run_validate, str(snapshot)), as_json)
+        raise typer.Exit(EXIT_ACTION_REQUIRED)
+    _report(_run_stage(run_validate, str(snapshot)).to_dict(), as_json)
 
 
 @app.command()
@@ -155,20 +163,13 @@ def reproduce(
 ) -> None:
     """Retrain a run from its snapshot and parameters and check its test RMSLE; exit 1 when
     the reproduced RMSLE differs from the logged one by more than the tolerance."""
-    from mlflow.exceptions import MlflowException
-
-    from price_alchemy.reproduce import ReproductionError
-    from price_alchemy.stages import run_reproduce
+    from price_alchemy.pipeline.model_stages import run_reproduce
 
     typer.echo(f"retraining run {run_id} from its snapshot and parameters ...", err=True)
-    try:
-        result = run_reproduce(run_id, tolerance)
-    except (ReproductionError, MlflowException) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
-    _report(result, as_json)
-    if not result["matches"]:
-        raise typer.Exit(1)
+    result = _run_stage(run_reproduce, run_id, tolerance)
+    _report(result.to_dict(), as_json)
+    if not result.matches:
+        raise typer.Exit(EXIT_ACTION_REQUIRED)
 
 
 @app.command()
@@ -176,7 +177,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show where state lives, the warehouse row count and the champion model."""
-    from price_alchemy.status import collect_status
+    from price_alchemy.pipeline.status import collect_status
 
     report = collect_status(get_settings())
     if as_json:
@@ -206,15 +207,11 @@ def export_model(
     """Write a registered model version to a directory the API serves without MLflow
     (set PRICE_ALCHEMY_MODEL_DIR to it): the MLflow model in model/, its description in
     model.json."""
-    from price_alchemy.serving.models import export_model as export
-    from price_alchemy.tracking import use_tracking
+    from price_alchemy.lifecycle.export import export_model as export
+    from price_alchemy.lifecycle.tracking import use_tracking
 
     settings = get_settings()
-    try:
-        info = export(use_tracking(settings), settings.model_name, alias, out)
-    except LookupError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+    info = _run_stage(export, use_tracking(settings), settings.model_name, alias, out)
     typer.echo(f"exported {info.name} v{info.version} ({alias}) to {out}")
 
 
@@ -241,7 +238,7 @@ def airflow(ctx: typer.Context) -> None:
 
     Example: price-alchemy airflow dags test price_alchemy_training
     """
-    from price_alchemy.airflow_env import airflow_environment
+    from price_alchemy.orchestration.airflow_env import airflow_environment
 
     env = airflow_environment(get_settings())
     command = [os.path.join(os.path.dirname(sys.executable), "airflow"), *ctx.args]
@@ -256,7 +253,11 @@ def airflow_ui(
 
     Local use only: every user of the UI is an admin. Logs go to the state directory.
     """
-    from price_alchemy.airflow_services import start_services, stop_services, wait_healthy
+    from price_alchemy.orchestration.airflow_services import (
+        start_services,
+        stop_services,
+        wait_healthy,
+    )
 
     settings = get_settings()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the services on SIGTERM too

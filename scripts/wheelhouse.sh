@@ -64,11 +64,5 @@ if [ "${1:-}" = platform ]; then
     rm -f "$pins"
 fi
 
-# the project wheel, from a clean copy of the sources (a stale build/lib would leak into it)
-src=$(mktemp -d)
-trap 'rm -rf "$src"' EXIT
-cp pyproject.toml README.md "$src/"
-tar -c --exclude=__pycache__ --exclude='*.pyc' price_alchemy | tar -x -C "$src"
-rm -rf "$WHEELHOUSE/project"
-SOURCE_DATE_EPOCH=315532800 "$UV" build --quiet --wheel --out-dir "$WHEELHOUSE/project" "$src"
-echo "wheelhouse: $(basename "$WHEELHOUSE"/project/*.whl)"
+# the project wheel, from a clean copy of the sources
+UV="$UV" bash scripts/build_wheel.sh "$WHEELHOUSE/project"

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from price_alchemy.cli import app
-from price_alchemy.warehouse import open_warehouse
+from price_alchemy.data.backends import open_warehouse
 
 runner = CliRunner()
 
@@ -82,7 +82,7 @@ def test_status_reports_the_champion(trained_settings):
     report = json.loads(runner.invoke(app, ["status", "--json"]).output)
     assert report["warehouse_rows"] == 4000
     assert report["champion"]["version"] == "1"
-    assert report["champion"]["rmsle"] == pytest.approx(out["metrics"]["model_rmsle"])
+    assert report["champion"]["rmsle"] == pytest.approx(out.evaluation.rmsle)
     text = runner.invoke(app, ["status"]).output
     assert "price-alchemy v1 RMSLE" in text
 

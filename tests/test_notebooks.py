@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from price_alchemy.compare import ROWS
+from price_alchemy.model.compare import ROWS
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ("eda", "model_comparison")
@@ -146,7 +146,7 @@ def test_eda_runs_on_demo_listings(small_run, kernel_name: str, tmp_path: Path) 
 def test_eda_runs_on_a_listings_file(
     small_run, kernel_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from price_alchemy.demo_data import generate_listings
+    from price_alchemy.demo.generator import generate_listings
 
     frame = generate_listings(1500, seed=5).to_pandas()
     frame.loc[[3, 70, 900], "price"] = 0.0  # three rows the validator must quarantine

@@ -121,9 +121,9 @@ def test_import_and_settings_create_no_folders(tmp_path: Path) -> None:
     """Importing the package, reading settings and their paths touches nothing on disk."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICE_ALCHEMY_")}
     code = (
-        "import price_alchemy, price_alchemy.params, price_alchemy.extract\n"
+        "import price_alchemy, price_alchemy.params, price_alchemy.data.extract\n"
         "from price_alchemy.settings import get_settings\n"
-        "from price_alchemy.warehouse import open_warehouse\n"
+        "from price_alchemy.data.backends import open_warehouse\n"
         "s = get_settings()\n"
         "paths = [s.home, s.warehouse_path, s.tracking_uri, s.artifact_root, s.airflow_home,\n"
         "         s.snapshots_dir, s.logs_dir]\n"

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from price_alchemy.serving.batcher import NoModelLoaded
+from price_alchemy.serving.batcher import BatcherClosed, NoModelLoaded
 from price_alchemy.serving.metrics import ServiceMetrics
 from price_alchemy.serving.request_context import RequestContext
 from price_alchemy.serving.schemas import (
@@ -47,7 +47,7 @@ async def suggest_prices(
     listings = [listing.model_dump() for listing in body.listings]
     try:
         priced = await service.batcher.price(listings)
-    except NoModelLoaded as error:
+    except (NoModelLoaded, BatcherClosed) as error:
         raise HTTPException(503, str(error)) from error
     request_id = request.state.request_id
     service.record(request_id, listings, priced)

@@ -18,12 +18,16 @@ from functools import cached_property
 import numpy as np
 import sklearn
 
-from price_alchemy.features import listing_columns
+from price_alchemy.model.features import listing_columns
 from price_alchemy.serving.models import ModelHolder, ServedModel
 
 
 class NoModelLoaded(RuntimeError):
     """No model is being served yet."""
+
+
+class BatcherClosed(RuntimeError):
+    """The service is shutting down: no new listings are priced."""
 
 
 @dataclass(frozen=True)
@@ -57,17 +61,23 @@ class PredictionBatcher:
         self.holder, self.max_rows, self.max_wait = holder, max_rows, max_wait
         self.on_batch = on_batch
         self._jobs: queue.Queue = queue.Queue()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
         self._thread.start()
 
     async def price(self, listings: list[dict]) -> Priced:
-        """Price one request's listings (dicts of LISTING_FIELDS), batched with others."""
+        """Price one request's listings (dicts of LISTING_FIELDS), batched with others;
+        BatcherClosed once `close` was called."""
+        if self._closed:
+            raise BatcherClosed("the service is shutting down")
         loop = asyncio.get_running_loop()
         job = _Job(listings, loop.create_future(), loop)
         self._jobs.put(job)
         return await job.future
 
     def close(self) -> None:
+        """Price what is queued, then stop the worker; later requests get BatcherClosed."""
+        self._closed = True
         self._jobs.put(None)
         self._thread.join(timeout=10)
 

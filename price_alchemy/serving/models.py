@@ -8,28 +8,22 @@ is remembered for `/readyz`. `RegistryPoller` offers the alias's version wheneve
 """
 
 import gc
-import json
 import logging
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from mlflow.artifacts import download_artifacts
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from price_alchemy.features import listing_columns
-from price_alchemy.serving.fast_path import fast_predict_range
-from price_alchemy.tracking import load_price_model
+from price_alchemy.lifecycle.export import ModelInfo, describe_version, read_exported
+from price_alchemy.lifecycle.tracking import load_price_model
+from price_alchemy.model.features import listing_columns
+from price_alchemy.model.served_predict import fast_predict_range
 
 log = logging.getLogger(__name__)
-MODEL_INFO = "model.json"
-MODEL_FOLDER = "model"
 SMOKE_LISTINGS = (
     {
         "name": "Nike running shoes size 9",
@@ -51,57 +45,16 @@ SMOKE_LISTINGS = (
 
 
 @dataclass(frozen=True)
-class ModelInfo:
-    """What `/v1/model` says about the served model."""
-
-    name: str
-    version: str
-    alias: str
-    run_id: str | None
-    trained_at: str | None
-    metrics: dict[str, float] = field(default_factory=dict)
-    source: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class ServedModel:
     info: ModelInfo
     model: object  # a PriceRangeModel: predict_range(listings) -> (price, low, high)
     # (price, low, high) of listings as a dict of column lists (`features.listing_columns`):
-    # the model's own predict_range, or the same prices faster (see fast_path)
+    # the model's own predict_range, or the same prices faster (see model.served_predict)
     predict_range: Callable = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         predict_range = fast_predict_range(self.model, SMOKE_LISTINGS)
         object.__setattr__(self, "predict_range", predict_range)
-
-
-def _timestamp(millis: int | None) -> str | None:
-    return None if millis is None else datetime.fromtimestamp(millis / 1000, UTC).isoformat()
-
-
-def describe_version(client: MlflowClient, name: str, alias: str) -> ModelInfo:
-    """The version holding `alias`, with its training run's time and metrics; LookupError
-    when no version holds it."""
-    try:
-        version = client.get_model_version_by_alias(name, alias)
-    except MlflowException as error:
-        raise LookupError(f"no '{alias}' version of model '{name}': train one first") from error
-    run = client.get_run(version.run_id) if version.run_id else None
-    return ModelInfo(
-        name=name,
-        version=str(version.version),
-        alias=alias,
-        run_id=version.run_id,
-        trained_at=_timestamp(
-            (run.info.end_time or run.info.start_time) if run else version.creation_timestamp
-        ),
-        metrics=dict(run.data.metrics) if run else {},
-        source=f"models:/{name}/{version.version}",
-    )
 
 
 def smoke_test(served: ServedModel) -> None:
@@ -124,30 +77,9 @@ def load_registered(client: MlflowClient, name: str, alias: str) -> ServedModel:
     return ServedModel(info, load_price_model(info.source))
 
 
-def export_model(client: MlflowClient, name: str, alias: str, out_dir: Path) -> ModelInfo:
-    """Write the version holding `alias` to `out_dir` (its MLflow model in `model/`, what
-    `/v1/model` reports in `model.json`), replacing `out_dir` only once all is written."""
-    info = describe_version(client, name, alias)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir.parent) as work:
-        staged = Path(work) / "export"
-        download_artifacts(info.source, dst_path=str(staged / MODEL_FOLDER))
-        (staged / MODEL_INFO).write_text(json.dumps(info.to_dict(), indent=2))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staged.rename(out_dir)
-    return info
-
-
 def load_exported(path: Path) -> ServedModel:
     """A model directory written by `export_model`, loaded."""
-    path = Path(path)
-    if not (path / MODEL_INFO).exists():
-        raise LookupError(f"{path} holds no exported model ({MODEL_INFO} is missing)")
-    info = ModelInfo(**json.loads((path / MODEL_INFO).read_text()))
-    info = ModelInfo(**{**info.to_dict(), "source": str(path)})
-    return ServedModel(info, load_price_model(str(path / MODEL_FOLDER)))
+    return ServedModel(*read_exported(path))
 
 
 def _freeze_heap() -> None:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from price_alchemy.serving.prediction_store import PredictionStoreError
+from price_alchemy.data.prediction_records import PredictionStoreError
 
 log = logging.getLogger(__name__)
 _STOP = object()
@@ -41,14 +41,17 @@ class PredictionLog:
         self._queue: queue.Queue = queue.Queue()  # one item per answer: a list of rows
         self._waiting = 0  # rows queued, bounded by queue_size
         self._waiting_lock = threading.Lock()
+        self._closed = False
         self._thread = threading.Thread(target=self._write_loop, name="prediction-log", daemon=True)
         self._thread.start()
 
     def record(self, rows: list[dict]) -> int:
-        """Queue the rows of one answer without waiting; rows beyond `queue_size` waiting are
-        dropped and counted. Returns how many were dropped."""
+        """Queue the rows of one answer without waiting; rows beyond `queue_size` waiting, and
+        every row once the log is closed, are dropped and counted. Returns how many were
+        dropped."""
         with self._waiting_lock:
-            kept = rows[: max(self.queue_size - self._waiting, 0)]
+            room = 0 if self._closed else self.queue_size - self._waiting
+            kept = rows[: max(room, 0)]
             self._waiting += len(kept)
         if kept:
             self._queue.put_nowait(kept)
@@ -63,6 +66,8 @@ class PredictionLog:
 
     def close(self, timeout: float = 30.0) -> None:
         """Write everything queued, then stop the writer."""
+        with self._waiting_lock:
+            self._closed = True
         self._queue.put(_STOP)
         self._thread.join(timeout)
         self.store.close()

@@ -7,6 +7,8 @@ import gc
 from datetime import UTC, datetime
 from functools import partial
 
+from price_alchemy.data.prediction_store import open_prediction_store
+from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.serving.batcher import PredictionBatcher, Priced
 from price_alchemy.serving.metrics import ServiceMetrics
 from price_alchemy.serving.models import (
@@ -16,10 +18,8 @@ from price_alchemy.serving.models import (
     load_registered,
 )
 from price_alchemy.serving.prediction_log import PredictionLog
-from price_alchemy.serving.prediction_store import open_prediction_store
 from price_alchemy.serving.store_process import StoreProcess
 from price_alchemy.settings import Settings
-from price_alchemy.tracking import use_tracking
 
 # The garbage collector's thresholds while serving. At Python's (700, 10, 10) it ran ~150
 # young-generation collections a second under load: 4% of the API's CPU, in pauses that land on

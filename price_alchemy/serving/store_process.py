@@ -18,7 +18,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable
 
-from price_alchemy.serving.prediction_store import PredictionStoreError
+from price_alchemy.data.prediction_records import PredictionStoreError
 
 log = logging.getLogger(__name__)
 # spawned, not forked: fork is unsafe in a threaded server, and a fork server's children would

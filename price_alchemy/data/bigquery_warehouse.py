@@ -1,0 +1,135 @@
+"""The BigQuery warehouse: listings in `project.dataset.table`, read with google-cloud-bigquery.
+
+Windows are read with TIMESTAMP query parameters and streamed page by page (REST pages as Arrow
+batches), so memory stays bounded whatever the table size. Loads go through one Parquet load
+job. Every call retries transient failures for at most `retry_seconds` (the client's default is
+ten minutes). Google errors become one-line `WarehouseError`s that say what to set, or
+`WarehouseUnavailable` when a retry may help.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import requests
+from google.api_core import exceptions as google_errors
+from google.cloud import bigquery
+
+from price_alchemy.data.bigquery_table import BigQueryTable
+from price_alchemy.data.warehouse import (
+    BATCH_ROWS,
+    WarehouseError,
+    WarehouseUnavailable,
+    check_load_schema,
+    check_window_columns,
+    window_query,
+    with_schema_batch,
+)
+from price_alchemy.schema import LISTING_SCHEMA
+
+_TYPES = {
+    pa.int64(): "INTEGER",
+    pa.string(): "STRING",
+    pa.float64(): "FLOAT",
+    pa.timestamp("us"): "TIMESTAMP",
+}
+_EXPECTED = {field.name: _TYPES[field.type] for field in LISTING_SCHEMA}
+_TRANSIENT = (
+    google_errors.ServiceUnavailable,
+    google_errors.InternalServerError,
+    google_errors.TooManyRequests,
+    google_errors.BadGateway,
+    google_errors.GatewayTimeout,
+    google_errors.RetryError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
+
+
+class BigQueryWarehouse(BigQueryTable):
+    """Listings in the BigQuery table `project.dataset.table`."""
+
+    table_setting = "warehouse table"
+
+    @classmethod
+    def from_settings(cls, settings) -> "BigQueryWarehouse":
+        return cls.for_table(settings, settings.warehouse_table)
+
+    @contextmanager
+    def _errors(self, doing: str):
+        """Google's exceptions as one-line warehouse errors."""
+        try:
+            yield
+        except google_errors.NotFound as error:
+            raise WarehouseError(
+                f"{doing}: {self.table_id} not found; load listings first"
+                " (price-alchemy warehouse load FILE) or set PRICE_ALCHEMY_BIGQUERY_DATASET /"
+                " PRICE_ALCHEMY_WAREHOUSE_TABLE"
+            ) from error
+        except (google_errors.Forbidden, google_errors.Unauthorized) as error:
+            raise WarehouseError(
+                f"{doing}: the credentials in use may not access {self.table_id}"
+                f" ({error.code}); grant them BigQuery access or use other credentials"
+            ) from error
+        except _TRANSIENT as error:
+            raise WarehouseUnavailable(
+                f"{doing}: BigQuery unreachable or failing ({type(error).__name__}); check"
+                " the network or PRICE_ALCHEMY_BIGQUERY_ENDPOINT; retry later"
+            ) from error
+
+    def _columns(self) -> dict[str, str] | None:
+        try:
+            table = self.client.get_table(self.table_id, retry=self.retry)
+        except google_errors.NotFound:
+            return None
+        return {field.name: field.field_type for field in table.schema}
+
+    def _create_table(self) -> None:
+        self.create_table([bigquery.SchemaField(name, kind) for name, kind in _EXPECTED.items()])
+
+    def load_parquet(self, path: Path, replace: bool = False) -> int:
+        with self._errors("loading listings"):
+            existing = self._columns()
+            if existing is None:
+                self._create_table()
+            else:
+                check_load_schema(existing, _EXPECTED, self.describe())
+            disposition = "WRITE_TRUNCATE" if replace else "WRITE_APPEND"
+            config = bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.PARQUET, write_disposition=disposition
+            )
+            with open(path, "rb") as handle:
+                job = self.client.load_table_from_file(handle, self.table_id, job_config=config)
+            job.result(retry=self.retry)
+            return int(job.output_rows or 0)
+
+    def count_rows(self) -> int:
+        with self._errors("counting listings"):
+            if self._columns() is None:
+                return 0
+            sql = f"SELECT COUNT(*) AS n FROM `{self.table_id}`"
+            job = self.client.query(sql, retry=self.retry)
+            return int(next(iter(job.result(retry=self.retry)))["n"])
+
+    def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
+        return window_query(f"`{self.table_id}`", "@", start, end)
+
+    def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
+        sql, _ = self.window_query(start, end)
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter("start", "TIMESTAMP", start),
+                bigquery.ScalarQueryParameter("end", "TIMESTAMP", end),
+            ]
+        )
+        with self._errors("reading the listings window"):
+            columns = self._columns()
+            if columns is None:
+                raise google_errors.NotFound(self.table_id)
+            check_window_columns(list(columns), self.describe())
+            job = self.client.query(sql, job_config=config, retry=self.retry)
+            rows = job.result(page_size=BATCH_ROWS, retry=self.retry)
+            schema = pa.schema([f for f in LISTING_SCHEMA if f.name in columns])
+            yield from with_schema_batch(rows.to_arrow_iterable(), schema)

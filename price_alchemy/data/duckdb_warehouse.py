@@ -1,0 +1,93 @@
+"""The embedded warehouse: listings in a table of a local DuckDB file (the BigQuery stand-in)."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from price_alchemy.data.identifiers import check_identifier
+from price_alchemy.data.warehouse import (
+    BATCH_ROWS,
+    WarehouseError,
+    check_load_schema,
+    check_window_columns,
+    window_query,
+    with_schema_batch,
+)
+from price_alchemy.schema import LISTING_SCHEMA
+
+_TYPES = {
+    pa.int64(): "BIGINT",
+    pa.string(): "VARCHAR",
+    pa.float64(): "DOUBLE",
+    pa.timestamp("us"): "TIMESTAMP",
+}
+_EXPECTED = {field.name: _TYPES[field.type] for field in LISTING_SCHEMA}
+
+
+class DuckDBWarehouse:
+    """Listings in table `table` of the DuckDB database at `path`."""
+
+    def __init__(self, path: Path, table: str) -> None:
+        self.path, self.table = Path(path), check_identifier(table, "warehouse table")
+        self._quoted = f'"{self.table}"'
+
+    def describe(self) -> str:
+        return f"duckdb:{self.path}#{self.table}"
+
+    def _columns(self, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        rows = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE lower(table_name) = lower(?) ORDER BY ordinal_position",
+            [self.table],
+        ).fetchall()
+        return dict(rows)
+
+    def load_parquet(self, path: Path, replace: bool = False) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(self.path)) as con:
+            existing = self._columns(con)
+            if not existing:
+                columns = ", ".join(f"{name} {kind}" for name, kind in _EXPECTED.items())
+                con.execute(f"CREATE TABLE {self._quoted} ({columns})")
+            else:
+                check_load_schema(existing, _EXPECTED, self.describe())
+            if replace:
+                con.execute(f"DELETE FROM {self._quoted}")
+            names = ", ".join(_EXPECTED)
+            before = self._count(con)
+            con.execute(
+                f"INSERT INTO {self._quoted} ({names}) SELECT {names} FROM read_parquet(?)",
+                [str(path)],
+            )
+            return self._count(con) - before
+
+    def _count(self, con: duckdb.DuckDBPyConnection) -> int:
+        row = con.execute(f"SELECT count(*) FROM {self._quoted}").fetchone()
+        return int(row[0]) if row else 0
+
+    def count_rows(self) -> int:
+        if not self.path.exists():
+            return 0
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return self._count(con) if self._columns(con) else 0
+
+    def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
+        return window_query(self._quoted, "$", start, end)
+
+    def read_window(self, start: datetime, end: datetime) -> Iterator[pa.RecordBatch]:
+        if not self.path.exists():
+            raise WarehouseError(
+                f"no warehouse at {self.path}: load listings first"
+                " (price-alchemy warehouse load FILE, or price-alchemy demo-data)"
+            )
+        sql, _ = self.window_query(start, end)
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            columns = self._columns(con)
+            if not columns:
+                raise WarehouseError(f"no table {self.describe()}: load listings first")
+            check_window_columns(list(columns), self.describe())
+            reader = con.sql(sql, params={"start": start, "end": end}).to_arrow_reader(BATCH_ROWS)
+            yield from with_schema_batch(reader, reader.schema)

@@ -1,0 +1,95 @@
+"""The prediction log as a SQL table `predictions`, by SQLAlchemy URL: sqlite under the state
+directory by default (in write-ahead-log mode), Postgres by settings."""
+
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from price_alchemy.data.prediction_records import FIELDS, INDEXED, TABLE, PredictionStoreError
+
+if TYPE_CHECKING:  # imported where read: the API's store process never reads (85 MB less)
+    import pandas as pd
+
+_SQL_TYPES = {"str": sa.Text, "int": sa.Integer, "float": sa.Float, "datetime": sa.DateTime}
+
+
+def predictions_table(metadata: sa.MetaData) -> sa.Table:
+    columns = [
+        sa.Column(name, _SQL_TYPES[kind], nullable=not required, index=name in INDEXED)
+        for name, kind, required in FIELDS
+    ]
+    return sa.Table(TABLE, metadata, *columns)
+
+
+class SqlPredictionStore:
+    """The `predictions` table of a SQLAlchemy URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sqlite_path = _sqlite_path(url)
+        self.engine = sa.create_engine(url)
+        if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            sa.event.listen(self.engine, "connect", _write_ahead_log)
+        self.table = predictions_table(sa.MetaData())
+
+    def describe(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def create(self) -> None:
+        with _store_errors():
+            self.table.metadata.create_all(self.engine)
+
+    def write(self, rows: list[dict]) -> None:
+        # With RETURNING, SQLAlchemy sends the rows as a few multi-row INSERTs
+        # ("insertmanyvalues") rather than the driver's executemany, which steps one row at a
+        # time: 22 ms of CPU for 500 rows instead of 9-12, and next to busy threads it hands
+        # the GIL to and fro at each row (half a second of wall time under load).
+        statement = self.table.insert()
+        if self.engine.dialect.insert_executemany_returning:
+            statement = statement.returning(self.table.c.position)
+        with _store_errors(), self.engine.begin() as connection:
+            connection.execute(statement, rows)
+
+    def read(self, start: datetime, end: datetime) -> "pd.DataFrame | None":
+        if self.sqlite_path is not None and not self.sqlite_path.exists():
+            return None
+        with _store_errors():
+            if not sa.inspect(self.engine).has_table(TABLE):
+                return None
+            table = self.table
+            query = sa.select(table).where(table.c.created_at >= start, table.c.created_at < end)
+            with self.engine.connect() as connection:
+                import pandas as pd
+
+                return pd.read_sql(query, connection)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def _store_errors():
+    """SQLAlchemy errors as PredictionStoreError."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as error:
+        raise PredictionStoreError(f"{type(error).__name__}: {error}") from error
+
+
+def _write_ahead_log(connection, _record) -> None:
+    """sqlite in write-ahead-log mode: a commit appends to the log instead of rewriting a
+    journal (a third of a 100-row write), and the monitoring DAG's reads never block the
+    service's writes."""
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def _sqlite_path(url: str) -> Path | None:
+    location = sa.engine.make_url(url)
+    if not location.drivername.startswith("sqlite") or not location.database:
+        return None
+    return Path(location.database)

@@ -1,0 +1,59 @@
+"""What the DAG files share: form fields, the run's window, and how a task runs a stage (its
+failure policy, its result as an XCom value).
+
+Imported at DAG-parse time, so it imports nothing heavy at the top: the stages and their
+exceptions are imported inside the functions, when a task runs.
+"""
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param
+
+RETRIES = {
+    "retries": 3,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+DAG_DEFAULTS = {  # what every Price Alchemy DAG shares
+    "start_date": pendulum.datetime(2025, 1, 1, tz="UTC"),
+    "catchup": False,
+    "max_active_runs": 1,
+    "tags": ["price-alchemy"],
+    "default_args": RETRIES,
+}
+
+
+def optional_param(kind: str, description: str, **bounds) -> Param:
+    """A form field of JSON type `kind` that may be left empty (then the params file decides)."""
+    return Param(None, type=["null", kind], description=description, **bounds)
+
+
+def run_window(context, days: int | None, section: str) -> tuple:
+    """The trailing `days` (None: the params file's `<section>.window_days`) before the run's
+    data interval end (a manual run's: its logical date)."""
+    from price_alchemy.data.extract import trailing_window
+    from price_alchemy.params import load_params
+    from price_alchemy.settings import get_settings
+
+    end = context["data_interval_end"] or context["dag_run"].run_after
+    if days is None:
+        days = getattr(load_params(get_settings().params_file), section).window_days
+    return trailing_window(end, days)
+
+
+def run_stage(stage, *args, **kwargs):
+    """Run a stage and return its result as an XCom value (a typed result as its dict). Errors
+    a person must fix fail the task at once; the rest (transient failures, bugs) are retried."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from price_alchemy.errors import ActionRequired
+
+    try:
+        result = stage(*args, **kwargs)
+    except ActionRequired as error:
+        raise AirflowFailException(str(error)) from error
+    return result.to_dict() if hasattr(result, "to_dict") else result

@@ -1,0 +1,65 @@
+"""The listing: its fields, their types and what marks a missing value, defined once.
+
+A listing as the warehouse stores it is `LISTING_SCHEMA` (Arrow types): an id, the six fields a
+seller types (`LISTING_FIELDS`, the model's input and the API's request body), the realized
+price and when it was listed. Everything else that names these fields (the warehouse backends,
+loading, validation, features, the API schema, the prediction log, the demo generator) imports
+them from here.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+
+Kind = Literal["int", "float", "str", "datetime"]
+
+
+@dataclass(frozen=True)
+class ListingField:
+    """One column of a listing: its kind, whether every listing has it, and its meaning."""
+
+    name: str
+    kind: Kind
+    required: bool
+    description: str
+
+
+FIELDS = (
+    ListingField("train_id", "int", True, "The listing's id (as text: its `listing_id`)."),
+    ListingField("name", "str", True, "The listing title."),
+    ListingField("item_condition_id", "int", True, "Condition: 1 = new ... 5 = poor."),
+    ListingField("category_name", "str", False, "Category path, e.g. 'Men/Shoes/Athletic'."),
+    ListingField("brand_name", "str", False, "Brand, when the seller named one."),
+    ListingField("price", "float", True, "The realized price."),
+    ListingField("shipping", "int", True, "1 when the seller pays shipping."),
+    ListingField("item_description", "str", False, "Free-text description."),
+    ListingField("created_at", "datetime", True, "When it was listed (naive UTC)."),
+)
+# what a seller types: the model's input, the API's request, the prediction log's listing part
+LISTING_FIELDS = (
+    "name",
+    "item_condition_id",
+    "category_name",
+    "brand_name",
+    "shipping",
+    "item_description",
+)
+CONDITIONS = (1, 2, 3, 4, 5)
+SHIPPING_VALUES = (0, 1)  # 1: the seller pays
+NO_DESCRIPTION = "No description yet"  # Mercari's marker of an empty description
+
+_ARROW_TYPES = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "str": pa.string(),
+    "datetime": pa.timestamp("us"),
+}
+LISTING_SCHEMA = pa.schema([(f.name, _ARROW_TYPES[f.kind]) for f in FIELDS])
+INTEGER_COLUMNS = tuple(f.name for f in FIELDS if f.kind == "int")
+TEXT_COLUMNS = tuple(f.name for f in FIELDS if f.kind == "str")
+
+
+def listing_field(name: str) -> ListingField:
+    """The field called `name`."""
+    return next(f for f in FIELDS if f.name == name)

@@ -1,0 +1,106 @@
+"""Airflow for real: API server, scheduler and DAG processor on loopback, driven through the
+REST API v2 the way a person drives the UI, then stopped by PID.
+
+One story: a training run triggered before any listing is loaded fails at extract; the
+listings are loaded and the failed task is cleared, and the same run trains and registers the
+first champion. Then the market drifts: a monitoring run sees it and triggers training with its
+reason, and the scheduler runs that training, whose model becomes champion through the gate.
+"""
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+import psutil
+import pytest
+
+from price_alchemy.data.backends import open_warehouse
+from price_alchemy.demo.generator import generate_listings
+from price_alchemy.lifecycle.registry import champion_version
+from price_alchemy.lifecycle.tracking import use_tracking
+from price_alchemy.orchestration.airflow_services import start_services, stop_services, wait_healthy
+from tests.support.airflow_api import AirflowApi
+from tests.support.bigquery_emulator import free_port
+from tests.support.listings import put_listings
+from tests.support.project import Project
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+TRAINING, MONITORING = "price_alchemy_training", "price_alchemy_monitoring"
+
+
+def _process_tree(pids: list[int]) -> list[psutil.Process]:
+    found = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            parent = psutil.Process(pid)
+            found += [parent, *parent.children(recursive=True)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """Settings of a fresh project, and a client of its running Airflow; afterwards every
+    service and every process it started is gone."""
+    project = Project(tmp_path_factory.mktemp("scheduler"))
+    # only the runs this test triggers: no scheduled run may race them
+    project.env |= {"PRICE_ALCHEMY_TRAINING_SCHEDULE": "none"}
+    project.env |= {"PRICE_ALCHEMY_MONITORING_SCHEDULE": "none"}
+    project.cli("airflow", "db", "migrate")
+    port = free_port()
+    processes = start_services(project.settings, port, project.root / "logs", project.env)
+    try:
+        wait_healthy(port)
+        api = AirflowApi(port)
+        api.wait_for_dags((TRAINING, MONITORING))
+        yield project.settings, api
+    finally:
+        family = _process_tree([process.pid for process in processes])
+        stop_services(processes)
+        _, alive = psutil.wait_procs(family, timeout=30)
+        assert not alive, f"left running: {alive}"
+
+
+def test_the_form_params_are_published_with_types_and_descriptions(stack):
+    _, api = stack
+    params = api.get(f"/dags/{TRAINING}/details")["params"]
+    for name in ("max_evals", "timeout_minutes", "search_sample_rows", "window_days", "promote"):
+        assert params[name]["schema"]["type"], name
+        assert params[name]["description"], name
+    assert params["promote"]["schema"]["enum"] == ["auto", "force", "never"]
+    assert params["max_evals"]["schema"]["minimum"] == 0
+
+
+def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
+    settings, api = stack
+    now = datetime.now(UTC).replace(microsecond=0)
+    conf = {"max_evals": 2, "window_days": 400, "reason": "first model, scheduler test"}
+    run_id = api.trigger(TRAINING, conf, now.isoformat())
+    assert api.wait_for_run(TRAINING, run_id, timeout=90) == "failed"
+    assert api.task_states(TRAINING, run_id)["extract"] == "failed"
+
+    today = now.replace(hour=0, minute=0, second=0, tzinfo=None)
+    warehouse = open_warehouse(settings)
+    put_listings(
+        warehouse, generate_listings(3000, seed=5, end=today - timedelta(days=2), days=200)
+    )
+    api.clear_failed(TRAINING, run_id)
+    assert api.wait_for_run(TRAINING, run_id, timeout=150) == "success"
+    client = use_tracking(settings)
+    first = champion_version(client, settings.model_name)
+    assert str(first.version) == "1"
+    first_run = client.get_run(first.run_id)
+    assert first_run.data.tags["trigger.reason"] == conf["reason"]
+    assert first_run.data.tags["search_run_id"]
+
+    drifted = generate_listings(1000, seed=6, end=today, days=2, id_offset=10**6, drift=0.6)
+    put_listings(warehouse, drifted)
+    monitor_id = api.trigger(MONITORING, {"window_days": 2}, now.isoformat())
+    assert api.wait_for_run(MONITORING, monitor_id, timeout=90) == "success"
+    assert api.task_states(MONITORING, monitor_id)["trigger_training"] == "success"
+    [retrain] = [r for r in api.runs(TRAINING) if r["dag_run_id"].startswith("monitoring__")]
+    assert "category the champion never saw" in retrain["conf"]["reason"]
+    assert api.wait_for_run(TRAINING, retrain["dag_run_id"], timeout=150) == "success"
+    second = champion_version(client, settings.model_name)
+    assert str(second.version) == "2"
+    second_run = client.get_run(second.run_id)
+    assert second_run.data.tags["trigger.reason"] == retrain["conf"]["reason"]
+    assert second_run.data.tags["promotion.decision"].startswith("promoted: RMSLE")
