@@ -11,7 +11,7 @@ MONITOR_DAYS ?= 7
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install bqemulator demo train monitor serve status mlflow-ui airflow-ui test lint lock lock-bqemulator clean
+.PHONY: help install bqemulator demo train monitor serve status mlflow-ui airflow-ui test test-fast lint hooks lock lock-bqemulator clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
@@ -64,9 +64,13 @@ airflow-ui: install  ## Airflow's API server, scheduler and DAG processor; UI on
 	$(BIN)/price-alchemy airflow db migrate > /dev/null
 	$(BIN)/price-alchemy airflow-ui --port 8080
 
-lint: install  ## ruff on the package, DAGs, tests and benchmarks
+lint: install  ## ruff on the package, DAGs, tests and benchmarks; mypy on the package
 	$(BIN)/ruff check price_alchemy dags tests benchmarks notebooks
 	$(BIN)/ruff check --select AIR dags
+	$(BIN)/mypy
+
+hooks: install  ## run `make lint`'s checks before every commit (pre-commit, .pre-commit-config.yaml)
+	$(BIN)/pre-commit install
 
 test: install bqemulator lint podman postgres chromium  ## lint, then the whole pytest suite
 	$(BIN)/python -m pytest

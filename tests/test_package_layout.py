@@ -10,7 +10,7 @@ import networkx as nx
 import price_alchemy
 
 PACKAGE = Path(price_alchemy.__file__).parent
-CORE = {"settings", "params", "errors", "schema", "__init__"}
+CORE = {"settings", "params", "errors", "schema", "records", "__init__"}
 # what each part may import besides itself and the core modules, lowest first
 MAY_IMPORT = {
     "core": set(),

@@ -17,7 +17,7 @@ _SQL_TYPES = {"str": sa.Text, "int": sa.Integer, "float": sa.Float, "datetime": 
 
 
 def predictions_table(metadata: sa.MetaData) -> sa.Table:
-    columns = [
+    columns: list[sa.Column] = [
         sa.Column(name, _SQL_TYPES[kind], nullable=not required, index=name in INDEXED)
         for name, kind, required in FIELDS
     ]

@@ -64,7 +64,7 @@ def _trend_leaf(
 ) -> tuple[np.ndarray, np.ndarray]:
     """About _TREND_LEAF_SHARE * drift of the rows moved to a trending leaf; (leaf, trending)."""
     n = leaf.shape[0]
-    trending = rng.random(n) < _TREND_LEAF_SHARE * drift
+    trending = np.less(rng.random(n), _TREND_LEAF_SHARE * drift)
     trend_leaf = world.trend_leaf_choice.draw(rng, np.zeros(n, dtype=np.int64))
     return np.where(trending, trend_leaf, leaf), trending
 

@@ -107,9 +107,10 @@ def _slot(groups: Sequence[Sequence[str]], end: str = " ") -> Slot:
     return Slot(pa.array(flat, pa.string()), np.array(starts), np.array(counts))
 
 
-def _grouped(groups: Sequence[tuple[Sequence[int], Sequence[float]]]) -> Grouped:
+def _grouped(groups: Sequence[tuple[Sequence[int], Sequence[float] | np.ndarray]]) -> Grouped:
     """A Grouped from (values, weights) per group; every group needs at least one value."""
-    cums, values = [], []
+    cums: list[np.ndarray] = []
+    values: list[int] = []
     for group, (vals, weights) in enumerate(groups):
         p = np.cumsum(np.asarray(weights, dtype=float))
         p /= p[-1]
@@ -268,7 +269,9 @@ def _kind_table(t: _Tables) -> dict[str, np.ndarray]:
 
 def _material_arrays(t: _Tables) -> dict:
     """Flat material list (names, effects) and a per-group weighted chooser."""
-    names, effects, groups = [], [], []
+    names: list[str] = []
+    effects: list[float] = []
+    groups = []
     for entries in t["materials"].values():
         ids = range(len(names), len(names) + len(entries))
         groups.append((ids, [float(weight) for *_, weight in entries]))

@@ -50,7 +50,10 @@ def ensure_experiment(settings: Settings, name: str | None = None) -> str:
     try:
         return client.create_experiment(name, artifact_location=location)
     except MlflowException:  # created meanwhile by a concurrent task
-        return client.get_experiment_by_name(name).experiment_id
+        created = client.get_experiment_by_name(name)
+        if created is None:
+            raise
+        return created.experiment_id
 
 
 def log_price_model(model, example: pd.DataFrame) -> str:

@@ -28,7 +28,7 @@ class GroupMedianRegressor(RegressorMixin, BaseEstimator):
         self.min_group_size = min_group_size
 
     def fit(self, frame: pd.DataFrame, prices) -> "GroupMedianRegressor":
-        keys = prepare_listings(frame)
+        keys = pd.DataFrame(prepare_listings(frame))
         log_price = pd.Series(np.log1p(np.asarray(prices, dtype=float)), index=frame.index)
         self.global_median_ = float(log_price.median())
         self.tables_ = []
@@ -38,7 +38,7 @@ class GroupMedianRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        keys = prepare_listings(frame)
+        keys = pd.DataFrame(prepare_listings(frame))
         log_price = pd.Series(np.nan, index=frame.index)
         for level, table in zip(self.levels, self.tables_, strict=True):
             index = pd.MultiIndex.from_frame(keys[list(level)])

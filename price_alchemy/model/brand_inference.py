@@ -7,6 +7,8 @@ consecutively in its title (case-insensitive). A filled brand then feeds the bra
 the brand x category cross like a brand the seller typed.
 """
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -57,7 +59,8 @@ class BrandFromTitle(TransformerMixin, BaseEstimator):
         hits = self.matcher_.transform(as_text(titles)).tocsr()
         scored = hits.multiply(self.key_lengths_).tocsr()
         best = np.asarray(scored.argmax(axis=1)).ravel()
-        return np.where(scored.getnnz(axis=1) > 0, self.brands_[best], None)
+        found = np.asarray(scored.getnnz(axis=1)) > 0
+        return cast(np.ndarray, np.where(found, self.brands_[best], None))
 
     def transform(self, frame: pd.DataFrame | Columns) -> pd.DataFrame | Columns:
         """`frame` (a DataFrame or a dict of column lists) with blank brands filled where the

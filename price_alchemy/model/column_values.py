@@ -20,7 +20,9 @@ def column_list(table: pd.DataFrame | Columns, column: str) -> list:
 
 def select(table: pd.DataFrame | Columns, columns: str | list[str]):
     """`table[columns]`, for a dict of column lists too (a sub-dict for a list of columns)."""
-    if isinstance(table, pd.DataFrame) or isinstance(columns, str):
+    if isinstance(table, pd.DataFrame):
+        return table[columns]
+    if isinstance(columns, str):
         return table[columns]
     return {column: table[column] for column in columns}
 

@@ -6,6 +6,7 @@ one-hots and the common words and phrases) and stops early on the blend's valida
 """
 
 import time
+from typing import cast
 
 import numpy as np
 from lightgbm import LGBMRegressor, early_stopping
@@ -118,7 +119,8 @@ class TopColumnsLGBM(RegressorMixin, BaseEstimator):
         # is called itself: the sklearn wrapper re-validates X and re-reads every training
         # parameter on each call (~0.6 ms, most of a single-listing prediction)
         threads = 1 if X.shape[0] < SINGLE_THREAD_ROWS else 0
-        return self.booster_.booster_.predict(X[:, self.columns_], num_threads=threads)
+        prices = self.booster_.booster_.predict(X[:, self.columns_], num_threads=threads)
+        return cast(np.ndarray, prices)
 
     def num_trees(self) -> int:
         """Trees in the fitted booster (after early stopping)."""

@@ -176,7 +176,7 @@ def plot_drift_scores(path: Path, features: list[dict], limit: float) -> Path:
 def plot_price_distribution(path: Path, reference: pd.Series, current: pd.Series) -> Path:
     """Density histograms of log1p(price) of the training listings and of the window."""
     before, now = np.log1p(reference.to_numpy(float)), np.log1p(current.to_numpy(float))
-    bins = np.histogram_bin_edges(np.concatenate([before, now]), bins=40)
+    bins = np.histogram_bin_edges(np.concatenate([before, now]), bins=40).tolist()
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
     ax.hist(before, bins=bins, density=True, alpha=0.5, label=f"training ({before.size:,})")
@@ -199,7 +199,7 @@ def write_monitoring_report(
     `out_dir`; returns the written paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     images: dict[str, Path] = {}
-    if report["status"] != "skipped":
+    if report["status"] != "skipped" and reference is not None and current is not None:
         limit = report["thresholds"]["max_psi"]
         images = {
             "drift_scores": plot_drift_scores(

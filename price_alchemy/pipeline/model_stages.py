@@ -19,7 +19,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from price_alchemy.data.extract import Snapshot
 from price_alchemy.lifecycle import names
-from price_alchemy.lifecycle.registry import Registration, register_model
+from price_alchemy.lifecycle.registry import PromoteMode, Registration, register_model
 from price_alchemy.lifecycle.reproduce import Reproduction, reproduce_run
 from price_alchemy.lifecycle.tracking import (
     code_version_tags,
@@ -120,8 +120,9 @@ def run_tune(
     sample = sample_listings(train, sample_rows or params.search.sample_rows, params.search.seed)
     tags = snapshot_tags(snapshot) | code_version_tags() | {names.KIND: "search"}
     client = use_tracking(settings)
-    with mlflow.start_run(experiment_id=ensure_experiment(settings), run_name="search", tags=tags):
-        parent = mlflow.active_run().info.run_id
+    experiment = ensure_experiment(settings)
+    with mlflow.start_run(experiment_id=experiment, run_name="search", tags=tags) as run:
+        parent = run.info.run_id
         mlflow.log_params({"max_evals": max_evals, "timeout": timeout, "sample": len(sample)})
         started = time.perf_counter()
         result = search(sample, params, max_evals, timeout, trial_logger(client, parent))
@@ -273,7 +274,7 @@ def _search_trials(client, search_run_id: str | None) -> pd.DataFrame | None:
 def run_register(
     evaluation: Evaluation,
     validation: ValidationResult,
-    promote: str = "auto",
+    promote: PromoteMode = "auto",
     settings: Settings | None = None,
 ) -> Registration:
     """Register the evaluated run's model as challenger and apply the promotion gate

@@ -164,7 +164,7 @@ def run_monitor(
     }
     skipped = _skip_reason(champion, len(current), params.monitoring.min_rows)
     reference = None
-    if skipped:
+    if skipped or champion is None:
         report |= {"status": "skipped", "skipped_reason": skipped}
     else:
         findings, reference = _judge(settings, snapshot, current, champion, params)

@@ -49,9 +49,9 @@ class Service:
         """Load the first model (a failure leaves the service up, not ready) and start polling
         the registry when serving from it."""
         gc.set_threshold(*GC_THRESHOLDS)
-        settings = self.settings
-        if settings.model_dir is not None:
-            self.holder.offer(lambda: load_exported(settings.model_dir))
+        settings, exported = self.settings, self.settings.model_dir
+        if exported is not None:
+            self.holder.offer(lambda: load_exported(exported))
             return
         client = use_tracking(settings)
         self.holder.offer(

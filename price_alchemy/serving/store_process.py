@@ -106,8 +106,8 @@ class StoreProcess:
             log.error("prediction store: %s; starting it again", why)
             try:
                 self._start()
-            except Exception as error:  # tried again at the next call
-                why = f"{why}; starting it again failed: {error}"
+            except Exception as failure:  # tried again at the next call
+                why = f"{why}; starting it again failed: {failure}"
             raise PredictionStoreError(why) from None
         if not done:
             raise PredictionStoreError(error)

@@ -206,8 +206,8 @@ def _parse_stamp(text: str) -> datetime | None:
 def parse_window_key(key: str) -> tuple[datetime, datetime] | None:
     """(start, end) of a directory name made by `extract.window_key`, or None if it is not one."""
     start, _, end = key.partition("_")
-    bounds = _parse_stamp(start), _parse_stamp(end)
-    return None if None in bounds else bounds
+    first, last = _parse_stamp(start), _parse_stamp(end)
+    return None if first is None or last is None else (first, last)
 
 
 def find_previous_profile(snapshots_dir: Path | str, current_snapshot_uri: str) -> Path | None:

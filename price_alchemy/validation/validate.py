@@ -304,7 +304,7 @@ def _write_outputs(outcome: Assessment, paths: dict[str, Path]) -> None:
     """Write the clean and quarantine tables (when rows were judged) and the profile (when the
     batch passed); remove what an earlier run of the same window left and this one does not
     write, so the directory always matches the latest run."""
-    if outcome.valid is not None:
+    if outcome.valid is not None and outcome.quarantined is not None:
         outcome.valid.to_parquet(paths["clean"], index=False)
         outcome.quarantined.to_parquet(paths["quarantine"], index=False)
     else:
@@ -318,20 +318,29 @@ def _write_outputs(outcome: Assessment, paths: dict[str, Path]) -> None:
 
 def _summary(outcome: Assessment, paths: dict[str, Path]) -> dict:
     """The `ValidationResult` fields; counts are None where the rows were never judged."""
-    judged = outcome.valid is not None
     return {
-        "clean_uri": str(paths["clean"]) if judged else None,
-        "quarantine_uri": str(paths["quarantine"]) if judged else None,
         "rows_in": outcome.rows_in,
-        "rows_passed": len(outcome.valid) if judged else None,
-        "rows_quarantined": len(outcome.quarantined) if judged else None,
         "reason_counts": outcome.reason_counts,
         "report_json_uri": str(paths["report_json"]),
         "report_html_uri": str(paths["report_html"]),
         "profile_uri": str(paths["profile"]) if paths["profile"].exists() else None,
-        "rows_cleaned": int(outcome.cleaned.any(axis=1).sum()) if judged else None,
-        "cleaning_counts": _cleaning_counts(outcome.cleaned) if judged else {},
         "checks": [asdict(check) for check in outcome.checks],
+    } | _judged(outcome, paths)
+
+
+def _judged(outcome: Assessment, paths: dict[str, Path]) -> dict:
+    """Where the judged rows went and how many, or None for each when none were judged."""
+    valid, quarantined, cleaned = outcome.valid, outcome.quarantined, outcome.cleaned
+    if valid is None or quarantined is None or cleaned is None:
+        names = ("clean_uri", "quarantine_uri", "rows_passed", "rows_quarantined", "rows_cleaned")
+        return dict.fromkeys(names) | {"cleaning_counts": {}}
+    return {
+        "clean_uri": str(paths["clean"]),
+        "quarantine_uri": str(paths["quarantine"]),
+        "rows_passed": len(valid),
+        "rows_quarantined": len(quarantined),
+        "rows_cleaned": int(cleaned.any(axis=1).sum()),
+        "cleaning_counts": _cleaning_counts(cleaned),
     }
 
 

@@ -116,3 +116,27 @@ def test_secrets_never_reach_the_error(no_adc, monkeypatch, tmp_path, service_ac
         bigquery_client(_bq_settings(tmp_path))
     assert "c2VjcmV0Z2FyYmFnZQ" not in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def _every_source(monkeypatch, tmp_path, service_account_info) -> None:
+    """ADC names one service account, the Airflow connection another."""
+    key_file = tmp_path / "adc.json"
+    adc = service_account_info | {"client_email": "adc@x.iam.gserviceaccount.com"}
+    key_file.write_text(json.dumps(adc))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    extra = {"keyfile_dict": json.dumps(service_account_info)}
+    connection = {"conn_type": "google_cloud_platform", "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT", json.dumps(connection))
+
+
+def test_with_every_source_present_the_precedence_holds(
+    no_adc, monkeypatch, tmp_path, service_account_info
+):
+    """Pinned order: an emulator endpoint, then the Airflow connection, then ADC."""
+    _every_source(monkeypatch, tmp_path, service_account_info)
+    emulated = bigquery_client(_bq_settings(tmp_path, bigquery_endpoint="http://127.0.0.1:9"))
+    assert isinstance(emulated._credentials, AnonymousCredentials)
+    assert bigquery_client(_bq_settings(tmp_path))._credentials.service_account_email == EMAIL
+    monkeypatch.delenv("AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT")
+    adc = bigquery_client(_bq_settings(tmp_path))._credentials.service_account_email
+    assert adc == "adc@x.iam.gserviceaccount.com"

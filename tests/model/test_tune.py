@@ -61,9 +61,11 @@ def test_zero_trials_skip_the_search(prepared):
 
 
 def _search(settings, sample: pd.DataFrame, max_evals: int) -> tune.SearchResult:
+    """The search with its trials logged as the pipeline logs them."""
     params = load_params(settings.params_file)
-    with mlflow.start_run(experiment_id=ensure_experiment(settings)):
-        return tune.search(sample, params, max_evals, timeout=600)
+    with mlflow.start_run(experiment_id=ensure_experiment(settings)) as run:
+        logger = model_stages.trial_logger(use_tracking(settings), run.info.run_id)
+        return tune.search(sample, params, max_evals, timeout=600, on_trial=logger)
 
 
 def test_search_is_seeded(settings, small_listings):

@@ -8,6 +8,7 @@ reason, and the scheduler runs that training, whose model becomes champion throu
 """
 
 import contextlib
+import time
 from datetime import UTC, datetime, timedelta
 
 import psutil
@@ -23,8 +24,20 @@ from tests.support.bigquery_emulator import free_port
 from tests.support.listings import put_listings
 from tests.support.project import Project
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+LIMIT = 300  # seconds a test of this module may take, fixtures included
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(LIMIT)]
 TRAINING, MONITORING = "price_alchemy_training", "price_alchemy_monitoring"
+
+
+class Budget:
+    """What is left of the test's time limit, less a margin: every wait takes at most that,
+    so a stuck run fails with its task states rather than being killed by the time limit."""
+
+    def __init__(self, seconds: float = LIMIT - 30) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(self.deadline - time.monotonic(), 1.0)
 
 
 def _process_tree(pids: list[int]) -> list[psutil.Process]:
@@ -71,10 +84,11 @@ def test_the_form_params_are_published_with_types_and_descriptions(stack):
 
 def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
     settings, api = stack
+    budget = Budget()
     now = datetime.now(UTC).replace(microsecond=0)
     conf = {"max_evals": 2, "window_days": 400, "reason": "first model, scheduler test"}
     run_id = api.trigger(TRAINING, conf, now.isoformat())
-    assert api.wait_for_run(TRAINING, run_id, timeout=90) == "failed"
+    assert api.wait_for_run(TRAINING, run_id, timeout=budget.left()) == "failed"
     assert api.task_states(TRAINING, run_id)["extract"] == "failed"
 
     today = now.replace(hour=0, minute=0, second=0, tzinfo=None)
@@ -83,7 +97,7 @@ def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
         warehouse, generate_listings(3000, seed=5, end=today - timedelta(days=2), days=200)
     )
     api.clear_failed(TRAINING, run_id)
-    assert api.wait_for_run(TRAINING, run_id, timeout=150) == "success"
+    assert api.wait_for_run(TRAINING, run_id, timeout=budget.left()) == "success"
     client = use_tracking(settings)
     first = champion_version(client, settings.model_name)
     assert str(first.version) == "1"
@@ -94,11 +108,11 @@ def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
     drifted = generate_listings(1000, seed=6, end=today, days=2, id_offset=10**6, drift=0.6)
     put_listings(warehouse, drifted)
     monitor_id = api.trigger(MONITORING, {"window_days": 2}, now.isoformat())
-    assert api.wait_for_run(MONITORING, monitor_id, timeout=90) == "success"
+    assert api.wait_for_run(MONITORING, monitor_id, timeout=budget.left()) == "success"
     assert api.task_states(MONITORING, monitor_id)["trigger_training"] == "success"
     [retrain] = [r for r in api.runs(TRAINING) if r["dag_run_id"].startswith("monitoring__")]
     assert "category the champion never saw" in retrain["conf"]["reason"]
-    assert api.wait_for_run(TRAINING, retrain["dag_run_id"], timeout=150) == "success"
+    assert api.wait_for_run(TRAINING, retrain["dag_run_id"], timeout=budget.left()) == "success"
     second = champion_version(client, settings.model_name)
     assert str(second.version) == "2"
     second_run = client.get_run(second.run_id)

@@ -52,7 +52,8 @@ def test_the_champion_is_traced_searched_and_served(project):
 
 def test_rerunning_a_logical_date_overwrites_its_snapshot_and_gives_the_same_metrics(project):
     project.dag_test("price_alchemy_training", END, {"max_evals": 2})
-    first, second = project.mlflow_runs("price-alchemy", "training")
+    runs = project.mlflow_runs("price-alchemy", "training")
+    first, second = runs[0], runs[-1]  # the fixture's run of END and this one
     for tag in ("snapshot.uri", "snapshot.sha256", "snapshot.start", "snapshot.end"):
         assert first.data.tags[tag] == second.data.tags[tag], tag
     snapshots = project.settings.snapshots_dir
@@ -66,10 +67,17 @@ def test_rerunning_a_logical_date_overwrites_its_snapshot_and_gives_the_same_met
     assert second.data.tags["promotion.decision"].startswith("kept the champion")
 
 
+def _monitoring_reports(project: Project, window_end: datetime) -> list:
+    """The monitoring runs of the window ending at `window_end`, oldest first (whatever other
+    windows other tests judged)."""
+    runs = project.mlflow_runs("price-alchemy-monitoring", "monitoring")
+    return [r for r in runs if r.data.tags["window.end"] == window_end.isoformat()]
+
+
 def test_monitoring_leaves_an_unchanged_market_alone(project):
     project.add_listings(800, END + timedelta(days=2), drift=0.0, seed=31)
     project.dag_test("price_alchemy_monitoring", END + timedelta(days=2), {"window_days": 2})
-    [report] = project.mlflow_runs("price-alchemy-monitoring", "monitoring")
+    [report] = _monitoring_reports(project, END + timedelta(days=2))
     assert report.data.tags["status"] == "no drift"
     assert report.data.metrics["rows"] == 800
     assert not [r for r in project.runs("price_alchemy_training") if "monitoring__" in r["run_id"]]
@@ -79,8 +87,8 @@ def test_monitoring_triggers_training_once_when_the_market_drifts(project):
     project.add_listings(800, END + timedelta(days=4), drift=0.6, seed=32)
     for _ in range(2):  # the second run of the same logical date triggers nothing new
         project.dag_test("price_alchemy_monitoring", END + timedelta(days=4), {"window_days": 2})
-    reports = project.mlflow_runs("price-alchemy-monitoring", "monitoring")
-    assert [r.data.tags["status"] for r in reports] == ["no drift", "retrain", "retrain"]
+    reports = _monitoring_reports(project, END + timedelta(days=4))
+    assert [r.data.tags["status"] for r in reports] == ["retrain", "retrain"]
     assert "category the champion never saw" in reports[-1].data.tags["reasons"]
     triggered = [r for r in project.runs("price_alchemy_training") if "monitoring__" in r["run_id"]]
     assert len(triggered) == 1 and triggered[0]["state"] == "queued"
