@@ -72,8 +72,11 @@ lint: install  ## ruff on the package, DAGs, tests and benchmarks; mypy on the p
 hooks: install  ## run `make lint`'s checks before every commit (pre-commit, .pre-commit-config.yaml)
 	$(BIN)/pre-commit install
 
-test: install bqemulator lint podman postgres chromium  ## lint, then the whole pytest suite
-	$(BIN)/python -m pytest
+test: install bqemulator lint podman postgres chromium  ## lint, then the whole suite (2 workers)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-fast: install  ## the unit tests alone (no services, servers or pipelines), in about a minute
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile
 
 lock:  ## recompile requirements.txt from requirements.in
 	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11

@@ -102,3 +102,13 @@ def postgres_server():
         pytest.fail(str(exc), pytrace=False)
     yield server
     server.stop()
+
+
+SERVICES = {"bigquery_emulator", "bq_client", "postgres_server"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A test that starts a service is slow, whichever module it is in."""
+    for item in items:
+        if SERVICES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -12,6 +12,8 @@ from nbclient import NotebookClient
 
 from price_alchemy.model.compare import ROWS
 
+pytestmark = pytest.mark.slow
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ("eda", "model_comparison")
 SMALL_ROWS = "3000"

@@ -14,6 +14,8 @@ import pytest
 
 from tests.support.bigquery_emulator import free_port
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 LEGACY_MODEL = ROOT / "tests" / "fixtures" / "model_2c99a4c" / "model"
 

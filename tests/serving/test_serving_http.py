@@ -19,6 +19,8 @@ from price_alchemy.demo.generator import generate_listings
 from price_alchemy.schema import LISTING_FIELDS
 from tests.support.project import serve
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
