@@ -263,7 +263,7 @@ def airflow_ui(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the services on SIGTERM too
     processes = start_services(settings, port, settings.logs_dir / "airflow")
     try:
-        wait_healthy(port)
+        wait_healthy(port, processes=processes)
         typer.echo(f"Airflow UI on http://127.0.0.1:{port} (logs: {settings.logs_dir / 'airflow'})")
         typer.echo("Ctrl-C stops it.")
         while all(process.poll() is None for process in processes):

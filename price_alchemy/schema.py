@@ -28,12 +28,12 @@ class ListingField:
 FIELDS = (
     ListingField("train_id", "int", True, "The listing's id (as text: its `listing_id`)."),
     ListingField("name", "str", True, "The listing title."),
-    ListingField("item_condition_id", "int", True, "Condition: 1 = new ... 5 = poor."),
+    ListingField("item_condition_id", "int", True, "1 = new ... 5 = poor."),
     ListingField("category_name", "str", False, "Category path, e.g. 'Men/Shoes/Athletic'."),
-    ListingField("brand_name", "str", False, "Brand, when the seller named one."),
+    ListingField("brand_name", "str", False, "The brand, when the seller named one."),
     ListingField("price", "float", True, "The realized price."),
     ListingField("shipping", "int", True, "1 when the seller pays shipping."),
-    ListingField("item_description", "str", False, "Free-text description."),
+    ListingField("item_description", "str", False, "The seller's description, free text."),
     ListingField("created_at", "datetime", True, "When it was listed (naive UTC)."),
 )
 # what a seller types: the model's input, the API's request, the prediction log's listing part

@@ -66,6 +66,25 @@ def trained_settings(loaded_settings: Settings) -> tuple[Settings, Trained]:
     return loaded_settings, train_champion(loaded_settings)
 
 
+@pytest.fixture(scope="module")
+def trained_home(tmp_path_factory, small_listings) -> tuple[Settings, Trained]:
+    """One state directory with a registered champion per test module, and what training
+    returned, for the module's tests that only read it."""
+    return champion_home(tmp_path_factory.mktemp("trained"), small_listings)
+
+
+@pytest.fixture
+def trained_shared(trained_home, monkeypatch) -> tuple[Settings, Trained]:
+    """`trained_home` as this test's settings (the environment points at it too, for the
+    command line): for tests that read the champion and its runs but change nothing."""
+    settings, trained = trained_home
+    monkeypatch.setenv("PRICE_ALCHEMY_HOME", str(settings.home))
+    monkeypatch.setenv("PRICE_ALCHEMY_PARAMS_FILE", str(settings.params_file))
+    get_settings.cache_clear()
+    yield settings, trained
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def champion_settings(tmp_path_factory, small_listings) -> Settings:
     """A state directory with a champion, shared by the tests that only read it."""

@@ -77,8 +77,8 @@ def test_status_json_before_anything_exists(settings):
     assert not settings.home.joinpath("mlflow.db").exists()  # status creates nothing
 
 
-def test_status_reports_the_champion(trained_settings):
-    settings, out = trained_settings
+def test_status_reports_the_champion(trained_shared):
+    settings, out = trained_shared
     report = json.loads(runner.invoke(app, ["status", "--json"]).output)
     assert report["warehouse_rows"] == 4000
     assert report["champion"]["version"] == "1"

@@ -5,14 +5,13 @@ installed outside the checkout it serves the seller page and prices a listing.""
 import os
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.bigquery_emulator import free_port
+from tests.support.project import serve
 
 pytestmark = pytest.mark.slow
 
@@ -67,34 +66,12 @@ def test_the_installed_wheel_is_the_package_that_runs(installed, tmp_path):
     assert Path(ran.stdout.strip()).is_relative_to(installed), ran.stderr
 
 
-def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready after {timeout} s")
-
-
 def test_the_installed_wheel_serves_the_seller_page_and_prices(installed, tmp_path):
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "price_alchemy.serving.app:create_app"],
-        env=_environment(installed, tmp_path / "home"),
-        cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, server)
+    uvicorn = (sys.executable, "-m", "uvicorn", "--factory", "price_alchemy.serving.app:create_app")
+    env = _environment(installed, tmp_path / "home")
+    with serve(env, command=uvicorn, cwd=tmp_path) as url:
         page = httpx.get(f"{url}/")
         listing = {"name": "Nike running shoes", "item_condition_id": 3, "shipping": 1}
         priced = httpx.post(f"{url}/v1/price-suggestions", json={"listings": [listing]})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert page.status_code == 200 and "<form" in page.text
     assert priced.status_code == 200 and priced.json()["suggestions"][0]["price"] > 0

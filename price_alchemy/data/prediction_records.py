@@ -2,6 +2,7 @@
 its kind and whether it is required, the indexed columns, and the error a store raises."""
 
 from price_alchemy.errors import Transient
+from price_alchemy.schema import LISTING_FIELDS, listing_field
 
 TABLE = "predictions"
 BIGQUERY_SCHEME = "bigquery:"
@@ -9,12 +10,7 @@ BIGQUERY_SCHEME = "bigquery:"
 FIELDS = (
     ("request_id", "str", True),
     ("position", "int", True),
-    ("name", "str", True),
-    ("item_condition_id", "int", True),
-    ("category_name", "str", False),
-    ("brand_name", "str", False),
-    ("shipping", "int", True),
-    ("item_description", "str", False),
+    *((name, listing_field(name).kind, listing_field(name).required) for name in LISTING_FIELDS),
     ("price", "float", True),
     ("low", "float", True),
     ("high", "float", True),

@@ -51,11 +51,19 @@ def start_services(
     return processes
 
 
-def wait_healthy(port: int, timeout: float = 120.0) -> None:
-    """Block until the API server answers its health check; TimeoutError otherwise."""
+def wait_healthy(
+    port: int, timeout: float = 120.0, processes: list[subprocess.Popen] | None = None
+) -> None:
+    """Block until the API server answers its health check; RuntimeError as soon as one of
+    `processes` (as `start_services` returns them) exits, TimeoutError after `timeout`
+    seconds."""
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
     while time.monotonic() < deadline:
+        running = zip(SERVICES, processes or (), strict=False)
+        exited = [service for service, process in running if process.poll() is not None]
+        if exited:
+            raise RuntimeError(f"Airflow {', '.join(exited)} exited before the stack was healthy")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:

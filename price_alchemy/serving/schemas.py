@@ -4,21 +4,32 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from price_alchemy.schema import CONDITIONS, SHIPPING_VALUES, listing_field
+
 Title = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
 MAX_LISTINGS = 1000
 
 
-class Listing(BaseModel):
-    """One listing draft as a seller typed it."""
+def _about(name: str) -> str:
+    return listing_field(name).description
 
-    name: Title = Field(description="The listing title.", examples=["Nike Air Max 90 size 10"])
-    item_condition_id: int = Field(ge=1, le=5, description="1 = new ... 5 = poor.")
-    category_name: str | None = Field(
-        None, max_length=300, description="Category path, e.g. 'Men/Shoes/Athletic'."
+
+class Listing(BaseModel):
+    """One listing draft as a seller typed it: the fields of `schema.LISTING_FIELDS`, with the
+    API's limits."""
+
+    name: Title = Field(description=_about("name"), examples=["Nike Air Max 90 size 10"])
+    item_condition_id: int = Field(
+        ge=min(CONDITIONS), le=max(CONDITIONS), description=_about("item_condition_id")
     )
-    brand_name: str | None = Field(None, max_length=200)
-    shipping: int = Field(ge=0, le=1, description="1 when the seller pays shipping.")
-    item_description: str | None = Field(None, max_length=20_000)
+    category_name: str | None = Field(None, max_length=300, description=_about("category_name"))
+    brand_name: str | None = Field(None, max_length=200, description=_about("brand_name"))
+    shipping: int = Field(
+        ge=min(SHIPPING_VALUES), le=max(SHIPPING_VALUES), description=_about("shipping")
+    )
+    item_description: str | None = Field(
+        None, max_length=20_000, description=_about("item_description")
+    )
 
 
 class SuggestionRequest(BaseModel):

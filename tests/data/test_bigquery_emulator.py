@@ -35,12 +35,12 @@ from price_alchemy.schema import LISTING_SCHEMA
 from tests.support.bigquery_emulator import (
     EmulatorNotInstalled,
     emulator_python,
-    free_port,
     load_parquet,
     make_client,
     start_emulator,
 )
 from tests.support.listings import T0, tiny_listings
+from tests.support.ports import free_port
 
 SCHEMA = [
     bigquery.SchemaField("train_id", "INT64"),

@@ -20,8 +20,8 @@ from price_alchemy.data.warehouse import WarehouseError, WarehouseUnavailable
 from price_alchemy.errors import ConfigurationError
 from price_alchemy.schema import LISTING_SCHEMA
 from price_alchemy.settings import Settings
-from tests.support.bigquery_emulator import free_port
 from tests.support.listings import T0, put_listings, tiny_listings
+from tests.support.ports import free_port
 
 DAY = timedelta(days=1)
 

@@ -25,8 +25,8 @@ def _run_with_rmsle(settings, model_uri: str, rmsle: float) -> str:
     return run.info.run_id
 
 
-def test_first_model_becomes_champion_with_metrics(trained_settings):
-    settings, out = trained_settings
+def test_first_model_becomes_champion_with_metrics(trained_shared):
+    settings, out = trained_shared
     client = use_tracking(settings)
     champion = champion_version(client, settings.model_name)
     assert champion is not None and champion.run_id == out.run_id
@@ -67,16 +67,16 @@ def test_better_model_takes_champion(trained_settings):
     assert str(champion_version(client, settings.model_name).version) == "2"
 
 
-def test_retried_register_makes_no_second_version(trained_settings):
-    settings, out = trained_settings
+def test_retried_register_makes_no_second_version(trained_shared):
+    settings, out = trained_shared
     again = model_stages.run_register(out.evaluation, out.validation)
     assert again.version == out.registration.version
     client = use_tracking(settings)
     assert len(client.search_model_versions(f"name='{settings.model_name}'")) == 1
 
 
-def test_training_run_is_traced_to_its_exact_data(trained_settings):
-    settings, out = trained_settings
+def test_training_run_is_traced_to_its_exact_data(trained_shared):
+    settings, out = trained_shared
     client = use_tracking(settings)
     run = client.get_run(out.run_id)
     snapshot = out.snapshot

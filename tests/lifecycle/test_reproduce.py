@@ -10,15 +10,15 @@ from price_alchemy.pipeline import model_stages
 runner = CliRunner()
 
 
-def test_a_run_reproduces_its_test_rmsle(trained_settings):
-    settings, outputs = trained_settings
+def test_a_run_reproduces_its_test_rmsle(trained_shared):
+    settings, outputs = trained_shared
     result = model_stages.run_reproduce(outputs.run_id, settings=settings)
     assert result.logged_rmsle == outputs.evaluation.rmsle
     assert result.difference <= 1e-6 and result.matches
 
 
-def test_reproduce_command_reports_a_match(trained_settings):
-    _, outputs = trained_settings
+def test_reproduce_command_reports_a_match(trained_shared):
+    _, outputs = trained_shared
     result = runner.invoke(app, ["reproduce", outputs.run_id, "--json"])
     assert result.exit_code == 0, result.output
     assert '"matches": true' in result.output
@@ -42,8 +42,8 @@ def test_reproduce_unknown_run_exits_1(settings):
     assert "error:" in result.output
 
 
-def test_reproduce_needs_an_evaluated_training_run(trained_settings):
-    settings, outputs = trained_settings
+def test_reproduce_needs_an_evaluated_training_run(trained_shared):
+    settings, outputs = trained_shared
     result = model_stages.run_tune(
         outputs.validation, outputs.snapshot, max_evals=1, settings=settings
     )

@@ -20,8 +20,8 @@ from price_alchemy.lifecycle.registry import champion_version
 from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.orchestration.airflow_services import start_services, stop_services, wait_healthy
 from tests.support.airflow_api import AirflowApi
-from tests.support.bigquery_emulator import free_port
 from tests.support.listings import put_listings
+from tests.support.ports import PortTaken, on_free_port, says_port_taken
 from tests.support.project import Project
 
 LIMIT = 300  # seconds a test of this module may take, fixtures included
@@ -58,10 +58,21 @@ def stack(tmp_path_factory):
     project.env |= {"PRICE_ALCHEMY_TRAINING_SCHEDULE": "none"}
     project.env |= {"PRICE_ALCHEMY_MONITORING_SCHEDULE": "none"}
     project.cli("airflow", "db", "migrate")
-    port = free_port()
-    processes = start_services(project.settings, port, project.root / "logs", project.env)
+
+    def start(port: int) -> tuple[list, int]:
+        processes = start_services(project.settings, port, project.root / "logs", project.env)
+        try:
+            wait_healthy(port, processes=processes)
+        except RuntimeError:
+            stop_services(processes)
+            log = (project.root / "logs" / "api-server.log").read_text(errors="replace")
+            if says_port_taken(log):
+                raise PortTaken(f"port {port}") from None
+            raise
+        return processes, port
+
+    processes, port = on_free_port(start)
     try:
-        wait_healthy(port)
         api = AirflowApi(port)
         api.wait_for_dags((TRAINING, MONITORING))
         yield project.settings, api

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.bigquery_emulator import free_port
+from tests.support.ports import PortTaken, on_free_port, says_port_taken
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -170,35 +170,42 @@ def api_image(podman, champion_settings, tmp_path_factory) -> str:
 def running_api(image: str, label: str, env: dict | None = None, command: tuple = ()):
     """A container of `image` on the host network, bound to a free loopback port, once its
     /readyz says ready: yields (name, base URL). Removed afterwards, and its monitor process
-    (conmon) checked gone by PID."""
-    port = free_port()
+    (conmon) checked gone by PID. A port taken before the API bound it is replaced."""
+    start = time.monotonic()
+    name, base, conmon_pid = on_free_port(lambda port: _start_api(image, env, command, port))
+    TIMINGS[f"{label}: start to ready"] = round(time.monotonic() - start, 1)
+    try:
+        yield name, base
+    finally:
+        remove_container(name, conmon_pid)
+
+
+def _start_api(image: str, env: dict | None, command: tuple, port: int):
+    """(name, base URL, conmon PID) of a ready container serving on `port`; PortTaken when
+    it could not bind it."""
     name = f"pa-api-test-{uuid.uuid4().hex[:8]}"
     env = {"HOST": "127.0.0.1", "PORT": str(port)} | (env or {})
-    start = time.monotonic()
     env_args = [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
+    start = time.monotonic()
     run(
         ["podman", "run", "--detach", "--name", name, "--network", "host", *env_args, image]
         + list(command),
         "podman run",
         timeout=120,
     )
-    conmon_pid = None
+    inspect = run(["podman", "inspect", "--format", "{{.State.ConmonPid}}", name], "inspect", 60)
+    conmon_pid = int(inspect.stdout.strip() or 0) or None
+    base = f"http://127.0.0.1:{port}"
     try:
-        inspect = run(
-            ["podman", "inspect", "--format", "{{.State.ConmonPid}}", name], "inspect", 60
-        )
-        conmon_pid = int(inspect.stdout.strip() or 0) or None
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(
-            name,
-            base,
-            start,
-            final_errors=env.get("PRICE_ALCHEMY_MODEL_POLL_SECONDS") in (None, "0"),
-        )
-        TIMINGS[f"{label}: start to ready"] = round(time.monotonic() - start, 1)
-        yield name, base
-    finally:
+        final = env.get("PRICE_ALCHEMY_MODEL_POLL_SECONDS") in (None, "0")
+        wait_ready(name, base, start, final_errors=final)
+    except BaseException:
+        taken = says_port_taken(container_logs(name))
         remove_container(name, conmon_pid)
+        if taken:
+            raise PortTaken(f"port {port}") from None
+        raise
+    return name, base, conmon_pid
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import os
 import shutil
 
 import httpx
+import pandas as pd
 import pytest
 import schemathesis
 import sqlalchemy as sa
@@ -80,7 +81,7 @@ def test_the_seller_page_in_a_real_browser(server):
 def _listings(count: int = 24) -> list[dict]:
     """Distinct listings, so an answer handed to the wrong request would show."""
     frame = generate_listings(count, seed=5).to_pandas()[list(LISTING_FIELDS)]
-    return [{k: v for k, v in row.items() if v is not None} for row in frame.to_dict("records")]
+    return [{k: v for k, v in row.items() if pd.notna(v)} for row in frame.to_dict("records")]
 
 
 async def _fire(base_url: str, requests: int, concurrency: int) -> list[httpx.Response]:

@@ -31,6 +31,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.ports import free_port, says_port_taken
+
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "scripts" / "run_bqemulator.py"
 REQUIREMENTS = ROOT / "requirements-bqemulator.txt"
@@ -63,13 +65,6 @@ def emulator_python() -> Path:
             f"BigQuery emulator venv {venv} does not match {REQUIREMENTS.name}: {INSTALL_HINT}"
         )
     return python
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -217,7 +212,7 @@ def start_emulator(
         emulator.stop()
         tail = _tail(log_path)
         if process.returncode not in (None, -signal.SIGTERM) and attempt < attempts:
-            if "address already in use" in tail.lower():
+            if says_port_taken(tail):
                 continue
         reason = (
             f"exited with code {process.returncode}"

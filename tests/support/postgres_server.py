@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests.support.ports import PortTaken, on_free_port, says_port_taken
 
 USER = "price_alchemy"
 INSTALL_HINT = "run `make postgres` (installs Debian's postgresql package)"
@@ -38,12 +39,6 @@ def _binary(name: str) -> str:
     if found is None:
         raise PostgresNotInstalled(f"PostgreSQL's {name} not found: {INSTALL_HINT}")
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _server_user() -> dict:
@@ -95,14 +90,17 @@ def start_postgres(timeout: float = 60.0) -> PostgresServer:
         cwd=folder,
         **as_server,
     )
-    port = _free_port()
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - the server writes it until stop
-    command = [postgres, "-D", str(data), "-p", str(port), "-k", str(folder)]
-    command += ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
-    process = subprocess.Popen(command, stdout=log, stderr=log, cwd=folder, **as_server)
-    server = PostgresServer(folder, port, process)
-    _wait_until_ready(server, timeout)
-    return server
+
+    def start(port: int) -> PostgresServer:
+        log = open(folder / "server.log", "wb")  # noqa: SIM115 - the server writes it until stop
+        command = [postgres, "-D", str(data), "-p", str(port), "-k", str(folder)]
+        command += ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        process = subprocess.Popen(command, stdout=log, stderr=log, cwd=folder, **as_server)
+        server = PostgresServer(folder, port, process)
+        _wait_until_ready(server, timeout)
+        return server
+
+    return on_free_port(start)
 
 
 def _wait_until_ready(server: PostgresServer, timeout: float) -> None:
@@ -116,6 +114,8 @@ def _wait_until_ready(server: PostgresServer, timeout: float) -> None:
         except psycopg.OperationalError:
             if server.process.poll() is not None or time.monotonic() > deadline:
                 log = (server.folder / "server.log").read_text(errors="replace")
+                if server.process.poll() is not None and says_port_taken(log):
+                    raise PortTaken(f"port {server.port}") from None
                 server.stop()
                 raise RuntimeError(f"PostgreSQL did not start:\n{log[-2000:]}") from None
             time.sleep(0.2)

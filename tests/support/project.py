@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,8 @@ from price_alchemy.data.backends import open_warehouse
 from price_alchemy.demo.generator import generate_listings
 from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.settings import Settings
-from tests.support.bigquery_emulator import free_port
 from tests.support.listings import SMALL_PARAMS, put_listings
+from tests.support.ports import PortTaken, on_free_port, says_port_taken
 
 CLI = str(Path(sys.executable).with_name("price-alchemy"))
 
@@ -67,37 +68,61 @@ class Project:
 
 @contextmanager
 def serve(
-    env: dict[str, str], timeout: float = 90, output: Path | None = None, ctrl_c: bool = False
+    env: dict[str, str],
+    timeout: float = 90,
+    output: Path | None = None,
+    ctrl_c: bool = False,
+    command: tuple[str, ...] = (CLI, "serve"),
+    cwd: Path | None = None,
 ) -> Iterator[str]:
-    """`price-alchemy serve` on a free loopback port until ready (its output to the file
-    `output`, if given); yields its base URL, then stops it with SIGTERM to its PID, or with
-    `ctrl_c` as Ctrl-C in a terminal would: SIGINT to its whole process group. Either is a
-    graceful shutdown: queued prediction records are written."""
-    port = free_port()
-    out = open(output, "wb") if output else None  # noqa: SIM115 (closed when the server stops)
-    server = subprocess.Popen(
-        [CLI, "serve", "--port", str(port)],
-        env=env,
-        stdout=out,
-        stderr=out,
-        start_new_session=True,  # a process group of its own, as in a terminal
-    )
+    """`command` (default `price-alchemy serve`) with `--port` on a free loopback port, until
+    /readyz answers 200 (its output to the file `output`, else a temporary one); yields its
+    base URL, then stops it with SIGTERM to its PID, or with `ctrl_c` as Ctrl-C in a terminal
+    would: SIGINT to its whole process group. Either is a graceful shutdown: queued prediction
+    records are written. A port taken before the server bound it is replaced by another."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(output or Path(folder) / "server.log")
+
+        def start(port: int) -> tuple[subprocess.Popen, str]:
+            return _start_server([*command, "--port", str(port)], env, cwd, log, port, timeout)
+
+        server, base_url = on_free_port(start)
+        try:
+            yield base_url
+        finally:
+            if ctrl_c:
+                os.killpg(server.pid, signal.SIGINT)
+            else:
+                server.terminate()
+            server.wait(timeout=30)
+
+
+def _start_server(
+    command: list[str], env: dict, cwd: Path | None, log: Path, port: int, timeout: float
+) -> tuple[subprocess.Popen, str]:
+    """The server started and ready; PortTaken when it could not bind `port`."""
+    with open(log, "ab") as out:
+        server = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,  # a process group of its own, as in a terminal
+        )
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while not _ready(base_url):
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise TimeoutError(f"the API did not become ready within {timeout:.0f}s")
-            time.sleep(0.3)
-        yield base_url
-    finally:
-        if ctrl_c:
-            os.killpg(server.pid, signal.SIGINT)
-        else:
-            server.terminate()
-        server.wait(timeout=30)
-        if out is not None:
-            out.close()
+    deadline = time.monotonic() + timeout
+    while not _ready(base_url):
+        if server.poll() is not None:
+            text = log.read_text(errors="replace")
+            if says_port_taken(text):
+                raise PortTaken(f"port {port}")
+            raise RuntimeError(f"the server exited ({server.returncode}):\n{text[-3000:]}")
+        if time.monotonic() > deadline:
+            server.kill()
+            raise TimeoutError(f"the API did not become ready within {timeout:.0f}s")
+        time.sleep(0.3)
+    return server, base_url
 
 
 def _ready(base_url: str) -> bool:
