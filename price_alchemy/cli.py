@@ -179,7 +179,7 @@ def status(
     """Show where state lives, the warehouse row count and the champion model."""
     from price_alchemy.pipeline.status import collect_status
 
-    report = collect_status(get_settings())
+    report = _run_stage(collect_status, get_settings())
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

@@ -19,7 +19,7 @@ from price_alchemy.cli import app as cli_app
 from price_alchemy.lifecycle.export import ModelInfo
 from price_alchemy.lifecycle.names import CHAMPION
 from price_alchemy.lifecycle.registry import champion_version
-from price_alchemy.lifecycle.tracking import use_tracking
+from price_alchemy.lifecycle.tracking import ensure_experiment, use_tracking
 from price_alchemy.serving import models
 from price_alchemy.serving.app import create_app
 from price_alchemy.serving.models import ModelHolder, RegistryPoller, ServedModel, smoke_test
@@ -33,9 +33,12 @@ def _version(client) -> str:
     return client.get("/v1/model").json()["version"]
 
 
-def _register_broken_model(name: str) -> str:
-    """A model version that loads but is no price model (it cannot give a range)."""
-    with mlflow.start_run():
+def _register_broken_model(settings: Settings) -> str:
+    """A model version that loads but is no price model (it cannot give a range); logged in
+    the project's experiment, whose artifacts live under its home (the default experiment's
+    would land in ./mlruns)."""
+    name = settings.model_name
+    with mlflow.start_run(experiment_id=ensure_experiment(settings)):
         info = mlflow.sklearn.log_model(DummyRegressor().fit([[0]], [1.0]), name="model")
     return str(mlflow.register_model(info.model_uri, name).version)
 
@@ -54,7 +57,7 @@ def test_a_new_champion_is_swapped_in_and_a_broken_one_refused(trained_settings)
         answer = client.post("/v1/price-suggestions", json={"listings": [LISTING]})
         assert answer.json()["model_version"] == "2"
 
-        broken = _register_broken_model(name)
+        broken = _register_broken_model(settings)
         registry.set_registered_model_alias(name, CHAMPION, broken)
         wait_for(lambda: client.get("/readyz").json()["model_error"], 15, "the swap refused")
         ready = client.get("/readyz")

@@ -155,7 +155,9 @@ def test_no_input_makes_the_server_fail(server, mode):
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     operation = schema["/v1/price-suggestions"]["POST"]
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):
         case.call_and_validate(checks=[not_a_server_error])
