@@ -60,7 +60,7 @@ mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri "sqlite:///$(PRICE_ALCHEMY_HOME)/mlflow.db" \
 		--host 127.0.0.1 --port 5000
 
-airflow-ui: install  ## Airflow's API server, scheduler and DAG processor; UI on :8080
+airflow-ui: install  ## Airflow's API server, scheduler, DAG processor, triggerer; UI on :8080
 	$(BIN)/price-alchemy airflow db migrate > /dev/null
 	$(BIN)/price-alchemy airflow-ui --port 8080
 

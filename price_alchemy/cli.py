@@ -249,7 +249,7 @@ def airflow(ctx: typer.Context) -> None:
 def airflow_ui(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the Airflow UI/API.")] = 8080,
 ) -> None:
-    """Run Airflow's API server (UI), scheduler and DAG processor until Ctrl-C.
+    """Run Airflow's API server (UI), scheduler, DAG processor and triggerer until Ctrl-C.
 
     Local use only: every user of the UI is an admin. Logs go to the state directory.
     """

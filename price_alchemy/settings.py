@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(
         30.0, ge=0, description="How often the API checks the alias for a new version; 0: never."
     )
+    challenger_alias: str = Field(
+        "challenger", description="Registry alias of the model a live experiment tests."
+    )
+    challenger_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of listings the challenger prices (sticky by listing id); 0: no"
+        " experiment.",
+    )
+    experiment_mode: Literal["split", "shadow"] = Field(
+        "split",
+        description="split: the challenger answers its share of listings; shadow: it prices"
+        " every listing beside the champion, whose price is the answer, and both are logged.",
+    )
     prediction_log_url: str | None = Field(
         None,
         description="Prediction log: a SQLAlchemy URL (e.g. Postgres) or bigquery:TABLE (in"
@@ -54,6 +69,14 @@ class Settings(BaseSettings):
     )
     prediction_log_queue: int = Field(
         10_000, ge=1, description="Prediction records waiting to be written, at most."
+    )
+    outcomes_token: SecretStr | None = Field(
+        None,
+        description="The bearer token POST /v1/outcomes requires (outcomes steer promotions);"
+        " unset: the endpoint is off.",
+    )
+    outcomes_rate: float = Field(
+        50.0, gt=0, description="Outcome requests a client may send per second (a burst of 2x)."
     )
     batch_max_wait_ms: float = Field(
         2.0, ge=0, description="How long a request waits for others to be priced with it."

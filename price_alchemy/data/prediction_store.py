@@ -9,7 +9,7 @@ there is no log yet). `read_served` gives the monitoring stage that window.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from price_alchemy.data.prediction_records import BIGQUERY_SCHEME
 from price_alchemy.data.sql_prediction_store import SqlPredictionStore
@@ -18,7 +18,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def open_prediction_store(settings):
+class PredictionStore(Protocol):
+    """What the API and the stages need of a prediction log's store."""
+
+    def describe(self) -> str: ...
+
+    def create(self) -> None: ...
+
+    def write(self, rows: list[dict]) -> None: ...
+
+    def read(self, start: datetime, end: datetime) -> "pd.DataFrame | None": ...
+
+    def write_outcomes(self, rows: list[dict]) -> None: ...
+
+    def read_outcomes(self) -> "pd.DataFrame | None": ...
+
+    def close(self) -> None: ...
+
+
+def open_prediction_store(settings) -> PredictionStore:
     """The store `settings.prediction_log` names."""
     url = settings.prediction_log
     if url.startswith(BIGQUERY_SCHEME):

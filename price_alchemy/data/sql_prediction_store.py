@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from price_alchemy.data.prediction_records import FIELDS, INDEXED, TABLE, PredictionStoreError
+from price_alchemy.data.prediction_records import (
+    FIELDS,
+    INDEXED,
+    OUTCOME_FIELDS,
+    OUTCOME_KEY,
+    OUTCOMES_TABLE,
+    TABLE,
+    PredictionStoreError,
+)
 
 if TYPE_CHECKING:  # imported where read: the API's store process never reads (85 MB less)
     import pandas as pd
@@ -24,6 +32,17 @@ def predictions_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(TABLE, metadata, *columns)
 
 
+def outcomes_table(metadata: sa.MetaData) -> sa.Table:
+    """One row per listing and event: the key is the primary key, so a repeat replaces."""
+    columns: list[sa.Column] = [
+        sa.Column(
+            name, _SQL_TYPES[kind], nullable=not required, primary_key=name in OUTCOME_KEY
+        )
+        for name, kind, required in OUTCOME_FIELDS
+    ]
+    return sa.Table(OUTCOMES_TABLE, metadata, *columns)
+
+
 class SqlPredictionStore:
     """The `predictions` table of a SQLAlchemy URL."""
 
@@ -34,14 +53,26 @@ class SqlPredictionStore:
         if self.sqlite_path is not None:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             sa.event.listen(self.engine, "connect", _write_ahead_log)
-        self.table = predictions_table(sa.MetaData())
+        metadata = sa.MetaData()
+        self.table, self.outcomes = predictions_table(metadata), outcomes_table(metadata)
 
     def describe(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
     def create(self) -> None:
+        """Create the table when missing, and add the columns a log of an earlier version
+        lacks (nullable, with their indexes)."""
         with _store_errors():
             self.table.metadata.create_all(self.engine)
+            present = {c["name"] for c in sa.inspect(self.engine).get_columns(TABLE)}
+            missing = [c for c in self.table.columns if c.name not in present]
+            with self.engine.begin() as connection:
+                for column in missing:
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    add = f"ALTER TABLE {TABLE} ADD COLUMN {column.name} {kind}"
+                    connection.execute(sa.text(add))
+            for index in self.table.indexes:
+                index.create(self.engine, checkfirst=True)
 
     def write(self, rows: list[dict]) -> None:
         # With RETURNING, SQLAlchemy sends the rows as a few multi-row INSERTs
@@ -54,21 +85,49 @@ class SqlPredictionStore:
         with _store_errors(), self.engine.begin() as connection:
             connection.execute(statement, rows)
 
+    def write_outcomes(self, rows: list[dict]) -> None:
+        """Insert outcomes, replacing those of the same listing and event, in one transaction
+        (rows must hold each key once)."""
+        insert = _upsert_insert(self.engine.dialect.name)(self.outcomes)
+        others = [name for name, _, _ in OUTCOME_FIELDS if name not in OUTCOME_KEY]
+        statement = insert.on_conflict_do_update(
+            index_elements=list(OUTCOME_KEY), set_={name: insert.excluded[name] for name in others}
+        )
+        with _store_errors(), self.engine.begin() as connection:
+            connection.execute(statement, rows)
+
+    def read_outcomes(self) -> "pd.DataFrame | None":
+        """Every outcome, or None when there is no outcome table yet."""
+        return self._read_all(self.outcomes)
+
     def read(self, start: datetime, end: datetime) -> "pd.DataFrame | None":
+        """The suggestions logged in `[start, end)`, or None when there is no log yet."""
+        table = self.table
+        return self._read_all(table, table.c.created_at >= start, table.c.created_at < end)
+
+    def _read_all(self, table: sa.Table, *where) -> "pd.DataFrame | None":
         if self.sqlite_path is not None and not self.sqlite_path.exists():
             return None
         with _store_errors():
-            if not sa.inspect(self.engine).has_table(TABLE):
+            if not sa.inspect(self.engine).has_table(table.name):
                 return None
-            table = self.table
-            query = sa.select(table).where(table.c.created_at >= start, table.c.created_at < end)
             with self.engine.connect() as connection:
                 import pandas as pd
 
-                return pd.read_sql(query, connection)
+                return pd.read_sql(sa.select(table).where(*where), connection)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _upsert_insert(dialect: str):
+    """The dialect's INSERT that takes ON CONFLICT DO UPDATE."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    inserts = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+    if dialect not in inserts:
+        raise PredictionStoreError(f"outcomes need sqlite or Postgres, not {dialect}")
+    return inserts[dialect]
 
 
 @contextmanager

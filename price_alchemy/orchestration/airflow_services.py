@@ -1,5 +1,5 @@
-"""Airflow's long-running services for local use: API server (with the UI), scheduler and
-DAG processor, started as child processes on loopback and stopped each by its PID.
+"""Airflow's long-running services for local use: API server (with the UI), scheduler,
+DAG processor and triggerer, started as child processes on loopback and stopped each by its PID.
 
 `airflow standalone` leaves its children running when stopped, so the parts are started one by
 one instead, with the environment from `airflow_environment`.
@@ -16,7 +16,8 @@ from pathlib import Path
 from price_alchemy.orchestration.airflow_env import airflow_environment
 from price_alchemy.settings import Settings
 
-SERVICES = ("api-server", "scheduler", "dag-processor")
+SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")  # the triggerer runs
+# deferred tasks (a human-in-the-loop approval waits there)
 
 
 def _airflow() -> str:
@@ -31,7 +32,6 @@ def services_environment(
     env = airflow_environment(settings, base)
     env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://127.0.0.1:{port}/execution/")
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
-    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
     return env
 
 

@@ -22,6 +22,9 @@ DAG_DEFAULTS = {  # what every Price Alchemy DAG shares
     "start_date": pendulum.datetime(2025, 1, 1, tz="UTC"),
     "catchup": False,
     "max_active_runs": 1,
+    # Airflow pauses a new DAG by default: ours run on their schedules, and monitoring's
+    # trigger of training runs, as soon as the DAG processor has seen them
+    "is_paused_upon_creation": False,
     "tags": ["price-alchemy"],
     "default_args": RETRIES,
 }

@@ -7,20 +7,31 @@ model the app still starts: `/healthz` answers, `/readyz` says why it is not rea
 suggestions get 503 until a model is loaded.
 """
 
+import hmac
+import math
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from price_alchemy.data.prediction_records import PredictionStoreError
 from price_alchemy.serving.batcher import BatcherClosed, NoModelLoaded
+from price_alchemy.serving.experiment import CHALLENGER, CHAMPION
 from price_alchemy.serving.metrics import ServiceMetrics
-from price_alchemy.serving.request_context import RequestContext
+from price_alchemy.serving.outcomes import outcome_rows
+from price_alchemy.serving.request_context import RequestContext, traffic_kind
 from price_alchemy.serving.schemas import (
+    ExperimentDescription,
     Health,
     ModelDescription,
+    OutcomesAccepted,
+    OutcomesRequest,
     Readiness,
+    ServedModels,
     Suggestion,
     SuggestionRequest,
     SuggestionResponse,
@@ -45,16 +56,27 @@ async def suggest_prices(
 ) -> SuggestionResponse:
     """Suggested prices, each with a low-high range, for 1 to 1,000 listing drafts."""
     listings = [listing.model_dump() for listing in body.listings]
+    request_id = request.state.request_id
+    experiment = service.experiment
+    arms = experiment.arms(listings, request_id) if experiment.share > 0 else None
     try:
-        priced = await service.batcher.price(listings)
+        priced = await service.batcher.price(listings, arms)
     except (NoModelLoaded, BatcherClosed) as error:
         raise HTTPException(503, str(error)) from error
-    request_id = request.state.request_id
-    service.record(request_id, listings, priced)
+    service.record(request_id, listings, priced, traffic_kind(request.headers))
     currency = service.settings.currency
     suggestions = [
-        Suggestion(price=round(p, 2), low=round(lo, 2), high=round(hi, 2), currency=currency)
-        for p, lo, hi in priced.ranges
+        Suggestion(
+            listing_id=listing["listing_id"],
+            model_version=version,
+            price=round(p, 2),
+            low=round(lo, 2),
+            high=round(hi, 2),
+            currency=currency,
+        )
+        for listing, version, (p, lo, hi) in zip(
+            listings, priced.versions, priced.ranges, strict=True
+        )
     ]
     info = priced.model.info
     return SuggestionResponse(
@@ -65,13 +87,57 @@ async def suggest_prices(
     )
 
 
-@router.get("/v1/model", response_model=ModelDescription, tags=["model"])
-def model_description(service: ServiceDep) -> ModelDescription:
-    """The model being served: name, version, alias, when it was trained, its metrics."""
+async def _outcome_poster(request: Request, service: ServiceDep) -> None:
+    """Lets a request post outcomes only within its client's rate and with the bearer token."""
+    wait = service.outcome_limits.allow(request.client.host if request.client else "unknown")
+    if wait:
+        retry = {"Retry-After": str(math.ceil(wait))}
+        raise HTTPException(429, "too many outcome requests: slow down", headers=retry)
+    token = service.settings.outcomes_token
+    if token is None:
+        raise HTTPException(403, "outcomes are off: set PRICE_ALCHEMY_OUTCOMES_TOKEN to take them")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+        challenge = {"WWW-Authenticate": "Bearer"}
+        raise HTTPException(401, "a valid bearer token is required", headers=challenge)
+
+
+@router.post(
+    "/v1/outcomes",
+    response_model=OutcomesAccepted,
+    tags=["outcomes"],
+    dependencies=[Depends(_outcome_poster)],
+)
+async def post_outcomes(body: OutcomesRequest, service: ServiceDep) -> OutcomesAccepted:
+    """What became of listings (listed or sold at a price, or withdrawn), up to 1,000 events,
+    stored beside the prediction log all together or not at all; a repeat of a listing and
+    event replaces it. Requires `Authorization: Bearer <PRICE_ALCHEMY_OUTCOMES_TOKEN>`."""
+    rows = outcome_rows(body.outcomes, datetime.now(UTC).replace(tzinfo=None))
+    try:
+        await run_in_threadpool(service.store_outcomes, rows)
+    except PredictionStoreError as error:
+        raise HTTPException(503, f"outcomes not stored, send them again: {error}") from error
+    return OutcomesAccepted(stored=len(rows))
+
+
+@router.get("/v1/model", response_model=ServedModels, tags=["model"])
+def model_description(service: ServiceDep) -> ServedModels:
+    """The model being served (name, version, alias, when it was trained, its metrics) and,
+    when an experiment is on, its share, mode and challenger."""
     current = service.holder.current
     if current is None:
         raise HTTPException(503, f"no model is loaded: {service.holder.last_error}")
-    return ModelDescription(**current.info.to_dict())
+    experiment = None
+    if service.experiment.on:
+        challenger = service.challenger.current
+        experiment = ExperimentDescription(
+            share=service.experiment.share,
+            mode=service.experiment.mode,
+            challenger=ModelDescription(**challenger.info.to_dict()) if challenger else None,
+            challenger_status=service.challenger.last_error,
+        )
+    return ServedModels(**current.info.to_dict(), experiment=experiment)
 
 
 @router.get("/healthz", response_model=Health, tags=["health"])
@@ -100,12 +166,9 @@ def readyz(service: ServiceDep) -> JSONResponse:
 @router.get("/metrics", tags=["health"], response_class=Response)
 def metrics(service: ServiceDep) -> Response:
     """Prometheus metrics in the text exposition format."""
-    current = service.holder.current
-    if current is not None:
-        info = current.info
-        service.metrics.model.info(
-            {"name": info.name, "version": info.version, "alias": info.alias}
-        )
+    service.metrics.show_models(
+        {CHAMPION: service.holder.current, CHALLENGER: service.challenger.current}
+    )
     return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

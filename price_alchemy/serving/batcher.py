@@ -18,7 +18,9 @@ from functools import cached_property
 import numpy as np
 import sklearn
 
+from price_alchemy.model.column_values import Columns
 from price_alchemy.model.features import listing_columns
+from price_alchemy.serving.experiment import CHALLENGER, CHAMPION
 from price_alchemy.serving.models import ModelHolder, ServedModel
 
 
@@ -32,10 +34,16 @@ class BatcherClosed(RuntimeError):
 
 @dataclass(frozen=True)
 class Priced:
+    """One request's answers: the champion that was serving, each listing's price and range,
+    which arm and version priced it, and in shadow mode the challenger's own prices."""
+
     model: ServedModel
     price: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    arms: list[str]
+    versions: list[str]
+    shadow: "Priced | None" = None
 
     @cached_property
     def ranges(self) -> list[tuple[float, float, float]]:
@@ -46,8 +54,21 @@ class Priced:
 @dataclass
 class _Job:
     listings: list[dict]
+    arms: list[str] | None  # None: every listing meets the champion
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
+
+
+@dataclass(frozen=True)
+class _Models:
+    """The models one batch is priced with, taken once so a swap mid-batch changes nothing."""
+
+    champion: ServedModel
+    challenger: ServedModel | None
+    shadow: bool
+
+    def of(self, arm: str) -> ServedModel:
+        return self.challenger if arm == CHALLENGER and self.challenger else self.champion
 
 
 class PredictionBatcher:
@@ -57,21 +78,25 @@ class PredictionBatcher:
         max_rows: int = 2048,
         max_wait: float = 0.002,
         on_batch: Callable[[int], None] = lambda requests: None,
+        challenger: ModelHolder | None = None,
+        shadow: bool = False,
     ):
         self.holder, self.max_rows, self.max_wait = holder, max_rows, max_wait
+        self.challenger, self.shadow = challenger, shadow
         self.on_batch = on_batch
         self._jobs: queue.Queue = queue.Queue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
         self._thread.start()
 
-    async def price(self, listings: list[dict]) -> Priced:
-        """Price one request's listings (dicts of LISTING_FIELDS), batched with others;
-        BatcherClosed once `close` was called."""
+    async def price(self, listings: list[dict], arms: list[str] | None = None) -> Priced:
+        """Price one request's listings (dicts of LISTING_FIELDS), batched with others, each
+        with the model of its arm (`arms`; None: the champion); BatcherClosed once `close`
+        was called."""
         if self._closed:
             raise BatcherClosed("the service is shutting down")
         loop = asyncio.get_running_loop()
-        job = _Job(listings, loop.create_future(), loop)
+        job = _Job(listings, arms, loop.create_future(), loop)
         self._jobs.put(job)
         return await job.future
 
@@ -109,21 +134,67 @@ class PredictionBatcher:
             for job, result in zip(jobs, results, strict=True):
                 job.loop.call_soon_threadsafe(_settle, job.future, result, None)
 
-    def _predict(self, jobs: list[_Job]) -> list[Priced]:
-        model = self.holder.current
-        if model is None:
+    def _models(self) -> _Models:
+        champion = self.holder.current
+        if champion is None:
             raise NoModelLoaded("no model is loaded: train and register a champion first")
+        challenger = self.challenger.current if self.challenger is not None else None
+        return _Models(champion, challenger, self.shadow and challenger is not None)
+
+    def _predict(self, jobs: list[_Job]) -> list[Priced]:
+        models = self._models()
         columns = listing_columns([listing for job in jobs for listing in job.listings])
+        arms = _batch_arms(jobs, models)
         # the features are built by our own steps, so scikit-learn's per-call checks of its
         # inputs and arguments (a few milliseconds a call) only repeat what is known
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            price, low, high = model.predict_range(columns)
-        results, start = [], 0
-        for job in jobs:
-            end = start + len(job.listings)
-            results.append(Priced(model, price[start:end], low[start:end], high[start:end]))
-            start = end
-        return results
+            answered = _price_arms(columns, arms, models)
+            shadow = None
+            if models.shadow and models.challenger is not None:
+                shadow = models.challenger.predict_range(columns)
+        return _slices(jobs, models, answered, arms, shadow)
+
+
+def _batch_arms(jobs: list[_Job], models: _Models) -> list[str]:
+    """Each listing's arm; the champion's where there is no challenger to meet."""
+    if models.challenger is None or models.shadow:
+        return [CHAMPION] * sum(len(job.listings) for job in jobs)
+    return [arm for job in jobs for arm in (job.arms or [CHAMPION] * len(job.listings))]
+
+
+def _price_arms(columns: Columns, arms: list[str], models: _Models) -> tuple:
+    """(price, low, high) of every listing, each priced by its arm's model."""
+    if CHALLENGER not in arms:
+        return models.champion.predict_range(columns)
+    price, low, high = (np.empty(len(arms)) for _ in range(3))
+    for arm in (CHAMPION, CHALLENGER):
+        rows = [i for i, a in enumerate(arms) if a == arm]
+        if rows:
+            part = {name: [values[i] for i in rows] for name, values in columns.items()}
+            price[rows], low[rows], high[rows] = models.of(arm).predict_range(part)
+    return price, low, high
+
+
+def _slices(jobs: list[_Job], models: _Models, answered, arms: list[str], shadow) -> list[Priced]:
+    """Each job's own slice of the batch's answers (and of the challenger's shadow prices)."""
+    version = {CHAMPION: models.champion.info.version}
+    if models.challenger is not None:
+        version[CHALLENGER] = models.challenger.info.version
+    results, start = [], 0
+    for job in jobs:
+        part = slice(start, start + len(job.listings))
+        seen = None
+        if shadow is not None and models.challenger is not None:
+            both = [CHALLENGER] * len(job.listings)
+            seen = _slice(models.challenger, shadow, both, part, version)
+        results.append(_slice(models.champion, answered, arms[part], part, version, seen))
+        start = part.stop
+    return results
+
+
+def _slice(model, prices, arms: list[str], part: slice, version: dict, shadow=None) -> Priced:
+    price, low, high = (values[part] for values in prices)
+    return Priced(model, price, low, high, arms, [version[arm] for arm in arms], shadow)
 
 
 def _settle(future: asyncio.Future, result, error) -> None:

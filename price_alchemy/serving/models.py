@@ -115,6 +115,14 @@ class ModelHolder:
             log.info("serving %s", self.describe())
             return True
 
+    def retire(self, why: str) -> None:
+        """Stop serving the current model, if any, because its alias is gone (an experiment
+        that ended); `why` is kept for /v1/model."""
+        with self._lock:
+            if self.current is not None:
+                log.info("no longer serving %s: %s", self.describe(), why)
+            self.current, self.last_error = None, why
+
     def close(self) -> None:
         """Stop serving and hand the heap back to the garbage collector."""
         self.current = None
@@ -125,15 +133,25 @@ class ModelHolder:
         return "no model" if current is None else f"{current.info.name} v{current.info.version}"
 
 
+_NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")  # no model, no alias
+
+
 class RegistryPoller:
     """Every `interval` seconds, offer the version holding the alias when it differs from
-    the served one; a daemon thread, stopped by `stop`."""
+    the served one; a daemon thread, stopped by `stop`. For an `optional` alias (the
+    challenger), a version that loses the alias stops being served."""
 
     def __init__(
-        self, holder: ModelHolder, client: MlflowClient, name: str, alias: str, interval: float
+        self,
+        holder: ModelHolder,
+        client: MlflowClient,
+        name: str,
+        alias: str,
+        interval: float,
+        optional: bool = False,
     ) -> None:
         self.holder, self.client, self.name, self.alias = holder, client, name, alias
-        self.interval = interval
+        self.interval, self.optional = interval, optional
         self._refused: str | None = None  # a version that failed once is not tried again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="model-poller", daemon=True)
@@ -150,6 +168,9 @@ class RegistryPoller:
         try:
             version = self.client.get_model_version_by_alias(self.name, self.alias)
         except MlflowException as error:
+            if self.optional and error.error_code in _NOT_FOUND:
+                self.holder.retire(f"no '{self.alias}' version in the registry")
+                return False
             self.holder.last_error = f"registry: {error}"
             return False
         if (self.holder.last_error or "").startswith("registry: "):

@@ -11,6 +11,16 @@ from collections.abc import Callable
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 HEADER = b"x-request-id"
+TRAFFIC_HEADER = "x-traffic"
+# what a client may say its requests are: live sellers' (the default), or synthetic traffic
+# (tests, load tests, smoke checks) that monitoring and the online report leave out
+TRAFFIC_KINDS = ("live", "test", "load", "smoke")
+
+
+def traffic_kind(headers) -> str:
+    """The request's `X-Traffic` (one of TRAFFIC_KINDS, case-insensitive), else "live"."""
+    kind = (headers.get(TRAFFIC_HEADER) or "live").strip().lower()
+    return kind if kind in TRAFFIC_KINDS else "live"
 
 
 def _request_id(headers: list[tuple[bytes, bytes]]) -> str:

@@ -182,3 +182,9 @@ def test_a_stage_result_becomes_an_xcom_value():
     snapshot = Snapshot("/s/listings.parquet", 3, "ab", "2025-01-01T00:00", "2025-01-02T00:00")
     value = run_stage(lambda: snapshot)
     assert value == snapshot.to_dict() and Snapshot.from_dict(value) == snapshot
+
+
+def test_the_dags_are_created_unpaused(dagbag):
+    """Airflow pauses a new DAG by default; ours must run on schedule and when triggered."""
+    for dag_id in DAG_IDS:
+        assert dagbag.dags[dag_id].is_paused_upon_creation is False, dag_id

@@ -85,8 +85,10 @@ def test_metrics_count_requests_suggestions_and_the_model(client):
     assert 'http_requests_total{method="POST",route="/v1/price-suggestions",status="200"}' in text
     assert 'http_requests_total{method="POST",route="/v1/price-suggestions",status="422"}' in text
     assert "http_request_duration_seconds_bucket{" in text
-    assert 'served_model_info{alias="champion",name="price-alchemy",version="1"} 1.0' in text
-    served = [line for line in text.splitlines() if line.startswith("price_suggestions_total")]
+    model = 'served_model_info{alias="champion",arm="champion",name="price-alchemy",version="1"}'
+    assert f"{model} 1.0" in text
+    served = [line for line in text.splitlines() if line.startswith("price_suggestions_total{")]
+    assert served[0].startswith('price_suggestions_total{arm="champion"}')
     assert float(served[0].split()[-1]) >= 2
     assert "prediction_log_dropped_total 0.0" in text
 

@@ -9,20 +9,19 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from price_alchemy.data.bigquery_prediction_store import SCHEMA as BIGQUERY_SCHEMA
 from price_alchemy.data.prediction_records import TABLE
 from price_alchemy.data.prediction_store import open_prediction_store, read_served
-from price_alchemy.data.sql_prediction_store import SqlPredictionStore
+from price_alchemy.data.sql_prediction_store import SqlPredictionStore, predictions_table
 from price_alchemy.serving.app import create_app
 from price_alchemy.serving.prediction_log import PredictionLog
 from price_alchemy.serving.store_process import StoreProcess
@@ -202,38 +201,6 @@ def test_the_store_process_ends_when_the_api_is_killed(tmp_path):
     assert _ended(child)
 
 
-@pytest.fixture(params=["sqlite", "postgres", "bigquery"])
-def fresh_log(request, tmp_path):
-    """A function: settings -> the same settings with the prediction log in a new, empty store
-    of the backend (sqlite file, Postgres database, BigQuery dataset in the emulator)."""
-    backend = request.param
-
-    def fresh(settings: Settings) -> Settings:
-        name = f"log_{uuid.uuid4().hex[:8]}"
-        if backend == "sqlite":
-            return settings.model_copy(
-                update={"prediction_log_url": f"sqlite:///{tmp_path / name}.db"}
-            )
-        if backend == "postgres":
-            server = request.getfixturevalue("postgres_server")
-            with psycopg.connect(server.url.replace("+psycopg", ""), autocommit=True) as db:
-                db.execute(f"CREATE DATABASE {name}")
-            url = server.url.rsplit("/", 1)[0] + f"/{name}"
-            return settings.model_copy(update={"prediction_log_url": url})
-        emulator = request.getfixturevalue("bigquery_emulator")
-        return settings.model_copy(
-            update={
-                "bigquery_project": emulator.project,
-                "bigquery_endpoint": emulator.endpoint,
-                "bigquery_dataset": name,
-                "bigquery_retry_seconds": 5,
-                "prediction_log_url": "bigquery:predictions",
-            }
-        )
-
-    return fresh
-
-
 def test_every_row_is_kept_and_a_window_read_back(fresh_log, tmp_path):
     settings = fresh_log(Settings(home=tmp_path))
     log = PredictionLog(open_prediction_store(settings), batch_size=64)
@@ -271,3 +238,35 @@ def test_the_api_logs_every_answer(fresh_log, champion_settings):
     assert len(served) == 40
     assert set(served["request_id"]) == {f"req-{i}" for i in range(20)}
     assert set(served["model_version"]) == {"1"} and (served["price"] > 0).all()
+
+
+def _create_the_log_of_version_0_1(store) -> None:
+    """The prediction log's table as version 0.1 created it (its first 15 columns), holding
+    one row, "old"."""
+    if isinstance(store, SqlPredictionStore):
+        columns = list(predictions_table(sa.MetaData()).columns)[:15]
+        table = sa.Table(TABLE, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns))
+        table.metadata.create_all(store.engine)
+        with store.engine.begin() as connection:
+            connection.execute(table.insert(), [_row("old")])
+    else:
+        store.create_table(BIGQUERY_SCHEMA[:15])
+        store.write([_row("old")])
+
+
+def test_a_log_of_an_earlier_version_gains_the_new_columns(fresh_log, tmp_path):
+    """A log created before listing ids and experiments keeps its rows, gains the new columns
+    as nulls, and takes rows with them."""
+    settings = fresh_log(Settings(home=tmp_path))
+    old = open_prediction_store(settings)
+    _create_the_log_of_version_0_1(old)
+    old.close()
+    log = PredictionLog(open_prediction_store(settings))
+    log.record([_row("new") | {"listing_id": "m-1", "arm": "challenger", "served": 0}])
+    log.close()
+    assert log.last_error is None and log.written == 1
+    rows = read_served(settings, T0 - timedelta(days=1), datetime.now(UTC).replace(tzinfo=None))
+    rows = rows.sort_values("request_id").reset_index(drop=True)
+    assert list(rows["request_id"]) == ["new", "old"]
+    assert rows.loc[0, "listing_id"] == "m-1" and rows.loc[0, "arm"] == "challenger"
+    assert pd.isna(rows.loc[1, "listing_id"]) and pd.isna(rows.loc[1, "arm"])

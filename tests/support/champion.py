@@ -42,3 +42,23 @@ def champion_home(root: Path, listings) -> tuple[Settings, Trained]:
     settings = Settings(home=root / "home", params_file=root / "params.yaml")
     put_listings(open_warehouse(settings), listings)
     return settings, train_champion(settings)
+
+
+def register_challenger(settings: Settings, trained: Trained, alias: str = "challenger") -> str:
+    """A second model, trained on the same listings with another Ridge strength (so its prices
+    differ from the champion's), registered and given `alias`; returns its version."""
+    import mlflow
+    import pandas as pd
+
+    from price_alchemy.lifecycle.tracking import ensure_experiment, log_price_model, use_tracking
+    from price_alchemy.model.train import fit_model, split_listings
+    from price_alchemy.params import apply_overrides, load_params
+
+    params = apply_overrides(load_params(settings.params_file), {"linear.alpha": 20.0})
+    train, _ = split_listings(pd.read_parquet(trained.validation.clean_uri), params.split)
+    client = use_tracking(settings)
+    with mlflow.start_run(experiment_id=ensure_experiment(settings)):
+        uri = log_price_model(fit_model(train, params), train)
+    version = str(mlflow.register_model(uri, settings.model_name).version)
+    client.set_registered_model_alias(settings.model_name, alias, version)
+    return version
