@@ -23,7 +23,11 @@ Runs on the schedule `PRICE_ALCHEMY_MONITORING_SCHEDULE` (default `@daily`) or b
    logged to the MLflow experiment `price-alchemy-monitoring`, one run per window. A window
    with fewer than `min_rows` clean listings, or no champion yet, is reported but not judged.
 3. **should_retrain**: goes on only when a threshold was crossed (and `retrain` is `auto`).
-4. **trigger_training**: starts `price_alchemy_training` (run id `monitoring__<window end>`)
+4. **online_report**: how the suggestions of the last `online_days` (default 30) fared once
+   their listings sold, per model version and arm (RMSLE, MAE, range coverage, acceptance), and
+   the challenger's RMSLE minus the champion's with a 95% interval (`price-alchemy
+   online-report`); logged to the monitoring experiment.
+5. **trigger_training**: starts `price_alchemy_training` (run id `monitoring__<window end>`)
    with the crossed thresholds as its `reason`: one training run per judged window, however
    often the window is judged again.
 """
@@ -66,6 +70,13 @@ THRESHOLDS = {
             name: optional_param("number", f"{text} Empty: the params file's.", minimum=0)
             for name, text in THRESHOLDS.items()
         },
+        "online_days": Param(
+            30,
+            type="integer",
+            minimum=1,
+            maximum=365,
+            description="The online report covers suggestions logged in these trailing days.",
+        ),
         "retrain": Param(
             "auto",
             type="string",
@@ -90,6 +101,13 @@ def price_alchemy_monitoring():
         thresholds = {name: context["params"][name] for name in THRESHOLDS}
         return run_stage(run_monitor, Snapshot.from_dict(snapshot), thresholds)
 
+    @task(execution_timeout=timedelta(hours=1))
+    def online_report(**context) -> dict:
+        from price_alchemy.pipeline.online_stage import run_online_report
+
+        end = context["data_interval_end"] or context["dag_run"].run_after
+        return run_stage(run_online_report, end, context["params"]["online_days"])
+
     @task.short_circuit
     def should_retrain(outcome: dict, **context) -> bool:
         return outcome["retrain"] and context["params"]["retrain"] == "auto"
@@ -103,6 +121,7 @@ def price_alchemy_monitoring():
         execution_timeout=timedelta(minutes=10),
     )
     should_retrain(measure(extract())) >> trigger
+    online_report()
 
 
 price_alchemy_monitoring()

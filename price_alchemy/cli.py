@@ -172,6 +172,41 @@ def reproduce(
         raise typer.Exit(EXIT_ACTION_REQUIRED)
 
 
+@app.command("online-report")
+def online_report(
+    days: Annotated[
+        int, typer.Option(min=1, help="Suggestions logged in the last DAYS days (UTC).")
+    ] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How the suggestions of each model version fared once their listings sold: RMSLE, MAE,
+    range coverage and acceptance per version and arm, and the challenger's RMSLE minus the
+    champion's with a 95% interval; the report is written under the state directory and logged
+    to MLflow. Sales arrive late: a suggestion whose listing has not sold yet is counted among
+    the suggestions only."""
+    from price_alchemy.pipeline.online_stage import run_online_report
+
+    report = _run_stage(run_online_report, _now(), days).to_dict()
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    for key in ("start", "end", "suggestions", "with_sale", "report_uri", "mlflow_run_id"):
+        typer.echo(f"{key:<20} {report[key]}")
+    for v in report["versions"]:
+        rmsle = "-" if v["rmsle"] is None else f"{v['rmsle']:.4f}"
+        shadow = "" if v["served"] else " (shadow)"
+        typer.echo(
+            f"version {v['model_version']:<4} {v['arm']}{shadow}: {v['suggestions']} suggestions,"
+            f" {v['with_sale']} sold, RMSLE {rmsle}"
+        )
+    difference = report["difference"]
+    if difference is not None:
+        typer.echo(
+            f"challenger - champion RMSLE {difference['difference']:+.4f}"
+            f" (95% {difference['low']:+.4f} .. {difference['high']:+.4f})"
+        )
+
+
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

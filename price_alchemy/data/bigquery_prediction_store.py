@@ -18,6 +18,7 @@ from price_alchemy.data.bigquery_table import BigQueryTable
 from price_alchemy.data.prediction_records import (
     FIELDS,
     OUTCOME_FIELDS,
+    OUTCOME_PAIR_SQL,
     OUTCOMES_TABLE,
     PredictionStoreError,
 )
@@ -111,13 +112,21 @@ class BigQueryPredictionStore(BigQueryTable):
         sql = _LATEST_OUTCOMES.format(columns=columns, table=self.outcomes_id)
         return self._query(self.outcomes_id, sql, [], ("occurred_at", "received_at"))
 
+    def read_outcome_pairs(self, start: datetime, end: datetime) -> pd.DataFrame | None:
+        """The live suggestions with a listing id logged in `[start, end)`, each with its
+        listing's latest sold and listed price, joined in BigQuery; None without a log."""
+        latest = _LATEST_OUTCOMES.format(
+            columns=", ".join(name for name, _, _ in OUTCOME_FIELDS), table=self.outcomes_id
+        )
+        sql = OUTCOME_PAIR_SQL.format(
+            predictions=f"`{self.table_id}`", outcomes=f"({latest})", start="@start", end="@end"
+        )
+        self.create()  # an outcome table, even if no outcome came yet
+        return self._query(self.table_id, sql, _window(start, end), ("created_at",))
+
     def read(self, start: datetime, end: datetime) -> pd.DataFrame | None:
         sql = f"SELECT * FROM `{self.table_id}` WHERE created_at >= @start AND created_at < @end"
-        parameters = [
-            bigquery.ScalarQueryParameter("start", "TIMESTAMP", start.replace(tzinfo=UTC)),
-            bigquery.ScalarQueryParameter("end", "TIMESTAMP", end.replace(tzinfo=UTC)),
-        ]
-        return self._query(self.table_id, sql, parameters, ("created_at",))
+        return self._query(self.table_id, sql, _window(start, end), ("created_at",))
 
     def _query(
         self, table_id: str, sql: str, parameters: list, times: tuple
@@ -138,6 +147,14 @@ class BigQueryPredictionStore(BigQueryTable):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _window(start: datetime, end: datetime) -> list[bigquery.ScalarQueryParameter]:
+    """The query parameters @start and @end (naive values are UTC)."""
+    return [
+        bigquery.ScalarQueryParameter("start", "TIMESTAMP", start.replace(tzinfo=UTC)),
+        bigquery.ScalarQueryParameter("end", "TIMESTAMP", end.replace(tzinfo=UTC)),
+    ]
 
 
 def _json_times(row: dict) -> dict:

@@ -113,6 +113,22 @@ class BigQueryWarehouse(BigQueryTable):
             job = self.client.query(sql, retry=self.retry)
             return int(next(iter(job.result(retry=self.retry)))["n"])
 
+    def prices_of(self, ids: list[int]) -> dict[int, float]:
+        if not ids:
+            return {}
+        sql = (
+            f"SELECT train_id, price FROM `{self.table_id}`"
+            " WHERE price IS NOT NULL AND train_id IN UNNEST(@ids)"
+        )
+        config = bigquery.QueryJobConfig(
+            query_parameters=[bigquery.ArrayQueryParameter("ids", "INT64", ids)]
+        )
+        with self._errors("reading listing prices"):
+            if self._columns() is None:
+                return {}
+            rows = self.client.query_and_wait(sql, job_config=config, retry=self.retry)
+            return {int(row["train_id"]): float(row["price"]) for row in rows}
+
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
         return window_query(f"`{self.table_id}`", "@", start, end)
 

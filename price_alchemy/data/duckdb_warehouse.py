@@ -74,6 +74,18 @@ class DuckDBWarehouse:
         with duckdb.connect(str(self.path), read_only=True) as con:
             return self._count(con) if self._columns(con) else 0
 
+    def prices_of(self, ids: list[int]) -> dict[int, float]:
+        if not ids or not self.path.exists():
+            return {}
+        sql = (
+            f"SELECT train_id, price FROM {self._quoted}"
+            " WHERE price IS NOT NULL AND train_id IN (SELECT unnest(?::BIGINT[]))"
+        )
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            if not self._columns(con):
+                return {}
+            return {int(i): float(p) for i, p in con.execute(sql, [ids]).fetchall()}
+
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
         return window_query(self._quoted, "$", start, end)
 

@@ -33,6 +33,18 @@ OUTCOMES_TABLE = "outcomes"
 EVENTS = ("listed", "sold", "withdrawn")
 PRICED_EVENTS = ("listed", "sold")  # those that come with a price
 OUTCOME_KEY = ("listing_id", "event")
+# a logged suggestion with what became of its listing, as the online report reads it: the join
+# of the log and the outcomes runs in the store (one row per logged row with a listing id, of
+# live traffic; the latest sold and listed prices, null when not known yet)
+OUTCOME_PAIR_SQL = """
+SELECT p.listing_id, p.arm, p.model_version, p.served, p.price, p.low, p.high, p.created_at,
+       s.price AS sold_price, l.price AS listed_price
+FROM {predictions} p
+LEFT JOIN {outcomes} s ON s.listing_id = p.listing_id AND s.event = 'sold'
+LEFT JOIN {outcomes} l ON l.listing_id = p.listing_id AND l.event = 'listed'
+WHERE p.created_at >= {start} AND p.created_at < {end} AND p.listing_id IS NOT NULL
+  AND (p.traffic IS NULL OR p.traffic = 'live')
+"""
 OUTCOME_FIELDS = (
     ("listing_id", "str", True),
     ("event", "str", True),  # one of EVENTS

@@ -13,6 +13,7 @@ from price_alchemy.data.prediction_records import (
     INDEXED,
     OUTCOME_FIELDS,
     OUTCOME_KEY,
+    OUTCOME_PAIR_SQL,
     OUTCOMES_TABLE,
     TABLE,
     PredictionStoreError,
@@ -100,17 +101,36 @@ class SqlPredictionStore:
         """Every outcome, or None when there is no outcome table yet."""
         return self._read_all(self.outcomes)
 
+    def read_outcome_pairs(self, start: datetime, end: datetime) -> "pd.DataFrame | None":
+        """The live suggestions with a listing id logged in `[start, end)`, each with its
+        listing's latest sold and listed price (null when not known), joined in the database;
+        None without a log."""
+        if self._missing(TABLE):
+            return None
+        self.create()  # an outcome table, even if no outcome came yet
+        sql = OUTCOME_PAIR_SQL.format(
+            predictions=TABLE, outcomes=OUTCOMES_TABLE, start=":start", end=":end"
+        )
+        with _store_errors(), self.engine.connect() as connection:
+            import pandas as pd
+
+            return pd.read_sql(sa.text(sql), connection, params={"start": start, "end": end})
+
+    def _missing(self, table: str) -> bool:
+        if self.sqlite_path is not None and not self.sqlite_path.exists():
+            return True
+        with _store_errors():
+            return not sa.inspect(self.engine).has_table(table)
+
     def read(self, start: datetime, end: datetime) -> "pd.DataFrame | None":
         """The suggestions logged in `[start, end)`, or None when there is no log yet."""
         table = self.table
         return self._read_all(table, table.c.created_at >= start, table.c.created_at < end)
 
     def _read_all(self, table: sa.Table, *where) -> "pd.DataFrame | None":
-        if self.sqlite_path is not None and not self.sqlite_path.exists():
+        if self._missing(table.name):
             return None
         with _store_errors():
-            if not sa.inspect(self.engine).has_table(table.name):
-                return None
             with self.engine.connect() as connection:
                 import pandas as pd
 

@@ -40,6 +40,10 @@ class Warehouse(Protocol):
         """Rows in the listings table; 0 when it does not exist yet."""
         ...
 
+    def prices_of(self, ids: list[int]) -> dict[int, float]:
+        """The price of each listing of `ids` (train_id) that has one in the table."""
+        ...
+
     def window_query(self, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
         """The SQL that reads the window and its parameters, as recorded with a snapshot."""
         ...
