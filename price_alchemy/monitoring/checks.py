@@ -88,41 +88,58 @@ def error_ratio(window_rmsle: float, training_rmsle: float) -> float:
     return 1.0 if window_rmsle == 0 else math.inf
 
 
-def assess_window(
-    reference: pd.DataFrame,
-    inputs: pd.DataFrame,
-    current: pd.DataFrame,
-    predicted: np.ndarray,
-    training_rmsle: float,
-    params: MonitoringParams,
-) -> dict:
-    """The monitoring findings for a window: data drift of `inputs` (the listings the model
-    priced: served suggestions, or the window's new listings) against `reference` (the
-    champion's training listings), and the champion's error on `current` (the window's
-    listings with realized prices) whose `predicted` prices it gave."""
-    features = feature_drift(reference, inputs, params.psi_bins)
+def _drift_checks(
+    reference: pd.DataFrame, listings: pd.DataFrame, params: MonitoringParams, served: bool
+) -> tuple[dict, list[CheckResult]]:
+    """The drift of `listings` (the window's new listings, or the served ones) against the
+    training listings, and a check per threshold, named and worded by which listings it is."""
+    features = feature_drift(reference, listings, params.psi_bins)
     unseen = {
-        "category": unseen_values(reference["category_name"], inputs["category_name"]),
-        "brand": unseen_values(reference["brand_name"], inputs["brand_name"]),
+        "category": unseen_values(reference["category_name"], listings["category_name"]),
+        "brand": unseen_values(reference["brand_name"], listings["brand_name"]),
     }
-    vocabulary = vocabulary_shift(reference["name"], inputs["name"])
-    model = model_error(current, predicted, training_rmsle)
+    vocabulary = vocabulary_shift(reference["name"], listings["name"])
     checks = [
         *(_psi_check(drift, params.max_psi) for drift in features),
         _unseen_check("category", unseen["category"], params.max_unseen_category_share),
         _unseen_check("brand", unseen["brand"], params.max_unseen_brand_share),
         _vocabulary_check(vocabulary, params.max_vocabulary_shift),
-        _error_check(model, params.max_rmsle_ratio),
     ]
-    reasons = [check.detail for check in checks if check.status == "failed"]
-    return {
-        "rows": len(current),
-        "input_rows": len(inputs),
-        "reference_rows": len(reference),
+    prefix, label = ("served_", "served listings") if served else ("", "new listings")
+    named = [
+        CheckResult(prefix + c.name, c.status, f"{label}: {c.detail}", c.numbers) for c in checks
+    ]
+    found = {
+        "rows": len(listings),
         "features": [drift.to_dict() for drift in features],
         "unseen": unseen,
         "vocabulary": vocabulary,
-        "model": model,
+    }
+    return found, named
+
+
+def assess_window(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    predicted: np.ndarray,
+    training_rmsle: float,
+    params: MonitoringParams,
+    served: pd.DataFrame | None = None,
+) -> dict:
+    """The monitoring findings for a window: the data drift of the window's new listings
+    (`current`) and, when given, of the listings the API served (`served`, live traffic, each
+    listing once), each against `reference` (the champion's training listings) and each judged
+    on its own; and the champion's error on `current`'s realized prices, whose `predicted`
+    prices it gave."""
+    listings, checks = _drift_checks(reference, current, params, served=False)
+    found = {"rows": len(current), "reference_rows": len(reference)} | listings
+    if served is not None:
+        found["served"], served_checks = _drift_checks(reference, served, params, served=True)
+        checks += served_checks
+    found["model"] = model_error(current, predicted, training_rmsle)
+    checks.append(_error_check(found["model"], params.max_rmsle_ratio))
+    reasons = [check.detail for check in checks if check.status == "failed"]
+    return found | {
         "checks": [asdict(check) for check in checks],
         "retrain": bool(reasons),
         "reasons": reasons,

@@ -68,7 +68,7 @@ def _number(value, digits: int = 4) -> str | None:
 def _summary(report: dict) -> str:
     rows = [
         ("clean listings in the window (realized prices)", report.get("rows")),
-        ("what the model priced (drift measured on)", report.get("inputs")),
+        ("drift measured on", report.get("inputs")),
         ("quarantined listings", report.get("rows_quarantined")),
         ("training listings compared with", report.get("reference_rows")),
         ("champion run", report.get("champion", {}).get("run_id")),
@@ -112,20 +112,33 @@ def _pairs_table(values: dict, labels: dict[str, str]) -> str:
     return table(("", ""), rows)
 
 
+def _served(report: dict) -> str:
+    """The drift of the served listings, when they were judged too."""
+    served = report.get("served")
+    if not served:
+        return ""
+    return (
+        f"<h2>Drift of the listings served ({served['rows']}, live, each once)</h2>"
+        + _features_table(served["features"])
+        + _unseen_table(served["unseen"])
+        + _pairs_table(served["vocabulary"], _VOCABULARY)
+    )
+
+
+_VOCABULARY = {
+    "reference_oov": "out-of-vocabulary share within the training titles",
+    "current_oov": "out-of-vocabulary share of the window's titles",
+    "shift": "shift",
+}
+
+
 def _details(report: dict, images: dict[str, Path]) -> str:
-    return _DETAILS.substitute(
+    return _served(report) + _DETAILS.substitute(
         features=_features_table(report["features"]),
         psi_plot=inline_image(images["drift_scores"], "PSI per feature"),
         price_plot=inline_image(images["price_distribution"], "price distributions"),
         unseen=_unseen_table(report["unseen"]),
-        vocabulary=_pairs_table(
-            report["vocabulary"],
-            {
-                "reference_oov": "out-of-vocabulary share within the training titles",
-                "current_oov": "out-of-vocabulary share of the window's titles",
-                "shift": "shift",
-            },
-        ),
+        vocabulary=_pairs_table(report["vocabulary"], _VOCABULARY),
         model=_pairs_table(
             report["model"],
             {

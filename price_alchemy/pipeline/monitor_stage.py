@@ -32,6 +32,7 @@ from price_alchemy.lifecycle.tracking import (
 from price_alchemy.model.train import sample_listings, split_listings
 from price_alchemy.monitoring.checks import assess_window
 from price_alchemy.monitoring.report import write_monitoring_report
+from price_alchemy.monitoring.served import live_served_listings
 from price_alchemy.params import Params, apply_overrides, load_params
 from price_alchemy.records import Record
 from price_alchemy.schema import LISTING_FIELDS
@@ -96,14 +97,16 @@ def _skip_reason(champion: dict | None, rows: int, min_rows: int) -> str | None:
     return None
 
 
-def _inputs(settings: Settings, snapshot: Snapshot, current: pd.DataFrame, min_rows: int):
-    """What the model priced in the window: the prediction log's served suggestions when there
-    are at least `min_rows`, else the window's new listings; with a description of which."""
+def _served(settings: Settings, snapshot: Snapshot, min_rows: int):
+    """The distinct live listings the API served in the window, when there are at least
+    `min_rows` (else None), with a description of what drift was measured on."""
     start, end = datetime.fromisoformat(snapshot.start), datetime.fromisoformat(snapshot.end)
-    served = read_served(settings, start, end)
+    log = read_served(settings, start, end)
+    served = None if log is None else live_served_listings(log)
     if served is not None and len(served) >= min_rows:
-        return served, f"prediction log: {len(served)} served suggestions"
-    return current, f"new listings: {len(current)} (no prediction log with {min_rows}+ rows)"
+        return served, f"new listings, and {len(served)} live listings served (each once)"
+    count = 0 if served is None else len(served)
+    return None, f"new listings only ({count} live listings served, fewer than {min_rows})"
 
 
 def _judge(
@@ -112,9 +115,9 @@ def _judge(
     reference = _reference(champion, params)
     model = load_price_model(f"models:/{champion['name']}/{champion['version']}")
     predicted = model.predict(current[list(LISTING_FIELDS)])
-    inputs, source = _inputs(settings, snapshot, current, params.monitoring.min_rows)
+    served, source = _served(settings, snapshot, params.monitoring.min_rows)
     findings = assess_window(
-        reference, inputs, current, predicted, champion["training_rmsle"], params.monitoring
+        reference, current, predicted, champion["training_rmsle"], params.monitoring, served
     )
     return findings | {"inputs": source}, reference
 
@@ -123,19 +126,29 @@ def _metrics(report: dict) -> dict[str, float]:
     metrics = {"rows": report["rows"], "retrain": float(report["retrain"])}
     if report["status"] == "skipped":
         return metrics
-    for drift in report["features"]:
-        metrics[f"psi_{drift['feature']}"] = drift["psi"]
-        if drift["ks"] is not None:
-            metrics[f"ks_{drift['feature']}"] = drift["ks"]
-    for name, found in report["unseen"].items():
-        metrics[f"unseen_{name}_share"] = found["share"]
-    metrics["vocabulary_shift"] = report["vocabulary"]["shift"]
+    metrics |= _drift_metrics(report, "")
+    if report.get("served"):
+        metrics |= _drift_metrics(report["served"], "served_") | {
+            "served_rows": report["served"]["rows"]
+        }
     model = report["model"]
     return metrics | {
         "window_rmsle": model["window_rmsle"],
         "training_rmsle": model["training_rmsle"],
         "rmsle_ratio": model["ratio"],
     }
+
+
+def _drift_metrics(found: dict, prefix: str) -> dict[str, float]:
+    metrics = {}
+    for drift in found["features"]:
+        metrics[f"{prefix}psi_{drift['feature']}"] = drift["psi"]
+        if drift["ks"] is not None:
+            metrics[f"{prefix}ks_{drift['feature']}"] = drift["ks"]
+    for name, unseen in found["unseen"].items():
+        metrics[f"{prefix}unseen_{name}_share"] = unseen["share"]
+    metrics[f"{prefix}vocabulary_shift"] = found["vocabulary"]["shift"]
+    return metrics
 
 
 def run_monitor(

@@ -21,9 +21,9 @@ def params():
     return load_params().monitoring
 
 
-def _assess(reference, window, params, predicted=None, training_rmsle=0.5):
+def _assess(reference, window, params, predicted=None, training_rmsle=0.5, served=None):
     predicted = window["price"].to_numpy() if predicted is None else predicted
-    return assess_window(reference, window, window, predicted, training_rmsle, params)
+    return assess_window(reference, window, predicted, training_rmsle, params, served)
 
 
 def _failed(found: dict) -> set[str]:
@@ -34,7 +34,7 @@ def test_a_window_of_the_same_market_crosses_no_threshold(reference, params):
     window = generate_listings(1500, seed=2).to_pandas()
     found = _assess(reference, window, params, window["price"].to_numpy() * 1.5)
     assert found["retrain"] is False and found["reasons"] == [] and _failed(found) == set()
-    assert found["rows"] == found["input_rows"] == 1500 and found["reference_rows"] == 3000
+    assert found["rows"] == 1500 and found["reference_rows"] == 3000 and "served" not in found
     names = {check["name"] for check in found["checks"]}
     assert {"unseen_category", "unseen_brand", "vocabulary_shift", "rmsle_ratio"} <= names
     assert found["model"]["window_rmsle"] == pytest.approx(math.log(1.5), abs=0.05)
@@ -70,3 +70,14 @@ def test_a_perfect_training_score_gives_an_infinite_ratio_not_an_error(reference
 )
 def test_error_ratio(window, training, ratio):
     assert error_ratio(window, training) == ratio
+
+
+def test_the_served_listings_are_judged_on_their_own(reference, params):
+    window = generate_listings(1500, seed=2).to_pandas()
+    served = generate_listings(800, seed=4, drift=1.0).to_pandas()
+    found = _assess(reference, window, params, served=served)
+    assert found["served"]["rows"] == 800
+    failed = _failed(found)
+    assert {"served_unseen_category", "served_unseen_brand"} <= failed
+    assert "unseen_category" not in failed  # the window's new listings did not move
+    assert any(r.startswith("served listings: ") for r in found["reasons"])
