@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         description="Log a line per HTTP request (uvicorn's access log, ~8% of the API's CPU);"
         " /metrics counts every request by route and status either way.",
     )
+    alert_url: SecretStr | None = Field(
+        None,
+        description="Apprise URLs (Slack, email, webhooks, ...; several separated by spaces) that"
+        " monitoring decisions and failed tasks are sent to; unset: no alerts.",
+    )
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="Currency of the prices.")
     params_file: Path | None = Field(None, description="YAML overriding the modelling params.")
     training_schedule: str | None = Field(

@@ -8,13 +8,33 @@ exceptions are imported inside the functions, when a task runs.
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param
+from airflow.sdk import BaseNotifier, Param
 
-RETRIES = {
+
+class TaskFailureAlert(BaseNotifier):
+    """Tells people (`PRICE_ALCHEMY_ALERT_URL`) that a task failed for good: once per task of
+    a run, after its last retry."""
+
+    def notify(self, context) -> None:
+        from price_alchemy.pipeline.alerts import send_alert
+        from price_alchemy.settings import get_settings
+
+        ti, run_id = context["ti"], context["dag_run"].run_id
+        error = context.get("exception")
+        send_alert(
+            get_settings(),
+            f"failed:{ti.dag_id}:{run_id}:{ti.task_id}",
+            f"Price Alchemy: {ti.dag_id}.{ti.task_id} failed",
+            f"Run {run_id}: task {ti.task_id} failed after its retries: {error}",
+        )
+
+
+TASK_DEFAULTS = {  # every task: retries with backoff, and an alert when it fails for good
     "retries": 3,
     "retry_delay": timedelta(seconds=20),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
+    "on_failure_callback": [TaskFailureAlert()],
 }
 
 
@@ -26,7 +46,7 @@ DAG_DEFAULTS = {  # what every Price Alchemy DAG shares
     # trigger of training runs, as soon as the DAG processor has seen them
     "is_paused_upon_creation": False,
     "tags": ["price-alchemy"],
-    "default_args": RETRIES,
+    "default_args": TASK_DEFAULTS,
 }
 
 

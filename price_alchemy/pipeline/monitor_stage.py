@@ -34,6 +34,7 @@ from price_alchemy.monitoring.checks import assess_window
 from price_alchemy.monitoring.report import write_monitoring_report
 from price_alchemy.monitoring.served import live_served_listings
 from price_alchemy.params import Params, apply_overrides, load_params
+from price_alchemy.pipeline.alerts import send_alert
 from price_alchemy.records import Record
 from price_alchemy.schema import LISTING_FIELDS
 from price_alchemy.settings import Settings, get_settings
@@ -182,7 +183,22 @@ def run_monitor(
     else:
         findings, reference = _judge(settings, snapshot, current, champion, params)
         report |= findings | {"status": "retrain" if findings["retrain"] else "no drift"}
-    return _log_report(settings, report, reference, current)
+    outcome = _log_report(settings, report, reference, current)
+    if outcome.retrain:
+        _alert_retrain(settings, report, outcome)
+    return outcome
+
+
+def _alert_retrain(settings: Settings, report: dict, outcome: MonitorOutcome) -> None:
+    """Tell people that the window calls for retraining and why (once per window)."""
+    window = f"{report['window']['start']} to {report['window']['end']}"
+    body = "\n".join([f"Window {window}: retraining.", *outcome.reasons, outcome.report_uri])
+    send_alert(
+        settings,
+        f"retrain:{report['window']['end']}",
+        "Price Alchemy: the market moved, retraining",
+        body,
+    )
 
 
 def _log_report(settings, report: dict, reference, current) -> MonitorOutcome:

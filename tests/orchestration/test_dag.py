@@ -14,7 +14,7 @@ from price_alchemy.data.prediction_records import PredictionStoreError
 from price_alchemy.data.warehouse import WarehouseError, WarehouseUnavailable
 from price_alchemy.errors import ConfigurationError
 from price_alchemy.lifecycle.reproduce import ReproductionError
-from price_alchemy.orchestration.dag_support import run_stage
+from price_alchemy.orchestration.dag_support import TaskFailureAlert, run_stage
 from price_alchemy.pipeline.monitor_stage import MonitoringError
 from price_alchemy.validation.validate import ValidationFailed
 
@@ -108,6 +108,7 @@ def test_monitoring_structure(dagbag):
         "measure": {"extract"},
         "should_retrain": {"measure"},
         "trigger_training": {"should_retrain"},
+        "online_report": set(),
     }
     trigger = dag.get_task("trigger_training")
     assert trigger.trigger_dag_id == "price_alchemy_training"
@@ -182,6 +183,13 @@ def test_a_stage_result_becomes_an_xcom_value():
     snapshot = Snapshot("/s/listings.parquet", 3, "ab", "2025-01-01T00:00", "2025-01-02T00:00")
     value = run_stage(lambda: snapshot)
     assert value == snapshot.to_dict() and Snapshot.from_dict(value) == snapshot
+
+
+def test_every_task_alerts_when_it_fails_for_good(dagbag):
+    for dag_id in DAG_IDS:
+        for task in dagbag.dags[dag_id].tasks:
+            callbacks = task.on_failure_callback or []
+            assert any(isinstance(c, TaskFailureAlert) for c in callbacks), task.task_id
 
 
 def test_the_dags_are_created_unpaused(dagbag):

@@ -13,6 +13,7 @@ import pytest
 from price_alchemy.lifecycle.registry import champion_version
 from price_alchemy.lifecycle.tracking import use_tracking
 from tests.support.project import Project, serve
+from tests.support.webhook import receiver
 
 END = datetime(2026, 6, 1)
 pytestmark = pytest.mark.slow
@@ -94,11 +95,16 @@ def test_monitoring_triggers_training_once_when_the_market_drifts(project):
     assert len(triggered) == 1 and triggered[0]["state"] == "queued"
 
 
-def test_empty_window_fails_the_run_at_validate_and_registers_nothing(tmp_path):
+def test_empty_window_fails_the_run_at_validate_alerts_and_registers_nothing(tmp_path):
     project = Project(tmp_path)
     project.cli("demo-data", "--rows", "500", "--end", "2020-01-01")
     project.cli("airflow", "db", "migrate")
-    run = project.cli("airflow", "dags", "test", "price_alchemy_training", check=False)
+    with receiver() as webhook:
+        project.env["PRICE_ALCHEMY_ALERT_URL"] = webhook.url
+        run = project.cli("airflow", "dags", "test", "price_alchemy_training", check=False)
     assert run.returncode != 0
     assert "the snapshot has no rows" in run.stdout + run.stderr
     assert json.loads(project.cli("status", "--json").stdout)["champion"] is None
+    [alert] = webhook.messages()  # the failed task's, once: a person must act, no retry
+    assert alert.startswith("Price Alchemy: price_alchemy_training.validate failed")
+    assert "the snapshot has no rows" in alert

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import SecretStr
 
 from price_alchemy.data.backends import open_warehouse
 from price_alchemy.demo.generator import generate_listings
@@ -17,6 +18,7 @@ from price_alchemy.pipeline.monitor_stage import MonitoringError, run_monitor
 from price_alchemy.settings import Settings
 from tests.support.champion import champion_home
 from tests.support.listings import WINDOW, put_listings
+from tests.support.webhook import receiver
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +177,18 @@ def test_a_load_test_of_one_listing_moves_no_drift(monitored):
     assert "served" not in report  # one live listing: fewer than min_rows
     assert report["inputs"].startswith("new listings only (1 live listings served")
     assert outcome.status == "no drift"
+
+
+def test_a_window_that_calls_for_retraining_alerts_once(monitored):
+    """Through Apprise to a real webhook on loopback; judging the window again sends nothing."""
+    snapshot = _window(monitored, 80, 600, 0.6, seed=30)
+    with receiver() as webhook:
+        alerting = monitored.model_copy(update={"alert_url": SecretStr(webhook.url)})
+        first = run_monitor(snapshot, settings=alerting)
+        again = run_monitor(snapshot, settings=alerting)
+        quiet = run_monitor(_window(monitored, 90, 600, 0.0, seed=31), settings=alerting)
+    assert first.retrain and again.retrain and not quiet.retrain
+    [message] = webhook.messages()
+    assert message.startswith("Price Alchemy: the market moved, retraining")
+    assert "category the champion never saw in training" in message
+    assert snapshot.end in message
