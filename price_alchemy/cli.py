@@ -230,6 +230,29 @@ def status(
         )
 
 
+@app.command()
+def models(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every version of the registered model: its status (champion, challenger, retired), since
+    when and why, its aliases, and its offline and online RMSLE."""
+    from price_alchemy.pipeline.status import list_models
+
+    versions = _run_stage(list_models, get_settings())
+    if as_json:
+        typer.echo(json.dumps(versions, indent=2, default=str))
+        return
+    if not versions:
+        typer.echo("no registered version yet: run the training DAG")
+    for v in versions:
+        offline = "-" if v["offline_rmsle"] is None else f"{v['offline_rmsle']:.4f}"
+        online = ", ".join(f"{k} {val:.4g}" for k, val in v["online"].items() if "rmsle" in k)
+        typer.echo(
+            f"v{v['version']:<4} {v['status']:<10} since {v['since'] or '-'}"
+            f"  offline RMSLE {offline}  online {online or '-'}  ({v['reason'] or ''})"
+        )
+
+
 @app.command("export-model")
 def export_model(
     alias: Annotated[str, typer.Option(help="Registry alias of the version to export.")] = (

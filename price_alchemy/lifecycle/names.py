@@ -41,3 +41,8 @@ TRIALS_ARTIFACT = "search/trials.csv"
 # registry aliases
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+
+# model version tags: the version's status now, and every status it had, since when and why
+STATUS = "status"
+STATUS_HISTORY = "status.history"
+RETIRED = "retired"  # the status of a version no alias points at any more

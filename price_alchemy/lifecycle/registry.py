@@ -7,7 +7,9 @@ RMSLE on the same listings by the configured relative margin. A manual run may `
 promotion or say `never`; the scores and the decision are returned for logging.
 """
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 import mlflow
@@ -15,12 +17,13 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from price_alchemy.lifecycle.names import CHALLENGER, CHAMPION
+from price_alchemy.lifecycle.names import CHALLENGER, CHAMPION, RETIRED, STATUS, STATUS_HISTORY
 from price_alchemy.lifecycle.tracking import load_price_model
 from price_alchemy.model.metrics import score_model
 from price_alchemy.records import Record
 
 PromoteMode = Literal["auto", "force", "never"]
+HISTORY_KEPT = 30
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,22 @@ def decide_promotion(
     return False, f"kept the champion: {scores}"
 
 
+def record_status(client: MlflowClient, name: str, version: str, status: str, reason: str) -> None:
+    """Set the version's status (champion, challenger, retired) and append it, with when and
+    why, to its history (the last HISTORY_KEPT entries are kept)."""
+    found = client.get_model_version(name, version)
+    history = json.loads(found.tags.get(STATUS_HISTORY, "[]"))
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    history.append({"status": status, "since": when, "reason": reason[:500]})
+    client.set_model_version_tag(name, version, STATUS_HISTORY, json.dumps(history[-HISTORY_KEPT:]))
+    client.set_model_version_tag(name, version, STATUS, status)
+
+
+def status_history(client: MlflowClient, name: str, version: str) -> list[dict]:
+    """The version's statuses, oldest first."""
+    return json.loads(client.get_model_version(name, version).tags.get(STATUS_HISTORY, "[]"))
+
+
 def register_model(
     client: MlflowClient,
     name: str,
@@ -95,6 +114,25 @@ def register_model(
     version = _version_for_run(client, name, run_id, model_uri)
     client.set_registered_model_alias(name, CHALLENGER, version)
     promoted, decision = decide_promotion(rmsle, champion_rmsle, margin, mode)
+    record_status(client, name, version, CHALLENGER, f"registered; {decision}")
     if promoted:
-        client.set_registered_model_alias(name, CHAMPION, version)
+        promote(client, name, version, decision, current)
     return Registration(version, promoted, rmsle, champion_rmsle, decision)
+
+
+def promote(client: MlflowClient, name: str, version: str, reason: str, current=None) -> None:
+    """Make `version` the champion (it leaves the challenger alias); the version it replaces,
+    if any, is retired."""
+    client.set_registered_model_alias(name, CHAMPION, version)
+    if _alias_version(client, name, CHALLENGER) == version:
+        client.delete_registered_model_alias(name, CHALLENGER)
+    record_status(client, name, version, CHAMPION, reason)
+    if current is not None and str(current.version) != version:
+        record_status(client, name, str(current.version), RETIRED, f"replaced by version {version}")
+
+
+def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None

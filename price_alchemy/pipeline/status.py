@@ -1,5 +1,7 @@
-"""Status: where the system keeps its state and what it currently serves, as one dict."""
+"""Status: where the system keeps its state and what it currently serves, as one dict; and every
+model version with its status history and scores."""
 
+import json
 from pathlib import Path
 
 from price_alchemy.data.backends import open_warehouse
@@ -45,3 +47,48 @@ def collect_status(settings: Settings) -> dict:
         "snapshots": str(settings.snapshots_dir),
         "champion": _champion(settings),
     }
+
+
+def list_models(settings: Settings) -> list[dict]:
+    """Every version of the registered model, newest first: its status, since when and why,
+    its aliases, its offline scores (its training run's held-out split) and its online ones
+    (the latest online report that priced with it)."""
+    if not _store_exists(settings):
+        return []
+    client = use_tracking(settings)
+    online = _latest_online_metrics(client, settings)
+    found = client.search_model_versions(f"name='{settings.model_name}'")
+    numbers = sorted((int(v.version) for v in found), reverse=True)
+    return [
+        _describe(client, client.get_model_version(settings.model_name, str(n)), online)
+        for n in numbers
+    ]
+
+
+def _describe(client, version, online: dict[str, float]) -> dict:
+    history = json.loads(version.tags.get(names.STATUS_HISTORY, "[]"))
+    metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+    label = f"v{version.version}_"
+    return {
+        "version": str(version.version),
+        "status": version.tags.get(names.STATUS, "unknown"),
+        "since": history[-1]["since"] if history else None,
+        "reason": history[-1]["reason"] if history else None,
+        "aliases": list(version.aliases),
+        "offline_rmsle": metrics.get(names.MODEL_RMSLE),
+        "online": {k.removeprefix("online_"): v for k, v in online.items() if label in k},
+        "history": history,
+    }
+
+
+def _latest_online_metrics(client, settings: Settings) -> dict[str, float]:
+    experiment = client.get_experiment_by_name(settings.monitoring_experiment)
+    if experiment is None:
+        return {}
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        f"tags.{names.KIND} = 'online'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return dict(runs[0].data.metrics) if runs else {}

@@ -3,13 +3,22 @@
 import mlflow
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
+from typer.testing import CliRunner
 
+from price_alchemy.cli import app
 from price_alchemy.lifecycle.names import CHALLENGER
-from price_alchemy.lifecycle.registry import champion_version, decide_promotion, register_model
+from price_alchemy.lifecycle.registry import (
+    champion_version,
+    decide_promotion,
+    register_model,
+    status_history,
+)
 from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.model.train import split_listings
 from price_alchemy.params import load_params
 from price_alchemy.pipeline import model_stages
+from price_alchemy.pipeline.status import list_models
 
 
 def _test_split(settings, validation):
@@ -139,3 +148,25 @@ def test_manual_override(trained_settings, delta, mode, champion):
     client, decision = _challenge(settings, out, delta, mode)
     assert str(champion_version(client, settings.model_name).version) == champion
     assert mode in decision.decision
+
+
+def test_each_version_carries_its_status_history(trained_settings):
+    """Registered as challenger, promoted to champion, retired when replaced: each with when
+    and why, as registry tags; `price-alchemy models` lists them."""
+    settings, out = trained_settings
+    client, decision = _challenge(settings, out, -0.2)  # clearly better: takes champion
+    assert decision.promoted
+    name = settings.model_name
+    first = [h["status"] for h in status_history(client, name, "1")]
+    second = [h["status"] for h in status_history(client, name, "2")]
+    assert first == ["challenger", "champion", "retired"]
+    assert second == ["challenger", "champion"]
+    assert "replaced by version 2" in status_history(client, name, "1")[-1]["reason"]
+    assert all(h["since"] for h in status_history(client, name, "2"))
+    with pytest.raises(MlflowException):  # the champion is no longer the challenger too
+        client.get_model_version_by_alias(name, CHALLENGER)
+    listed = {v["version"]: v for v in list_models(settings)}
+    assert listed["2"]["status"] == "champion" and listed["2"]["aliases"] == ["champion"]
+    assert listed["1"]["status"] == "retired" and listed["1"]["offline_rmsle"] > 0
+    shown = CliRunner().invoke(app, ["models"])
+    assert shown.exit_code == 0 and "v2" in shown.output and "retired" in shown.output
