@@ -1,6 +1,9 @@
 """Serving speed: our API against `mlflow models serve` of the same model, same machine, same run.
 
-    python benchmarks/serving.py [--home STATE_DIR] [--rows 100000] [--seconds 20]
+    python benchmarks/serving.py [--home STATE_DIR] [--rows 100000] [--seconds 20] [--experiment]
+
+With `--experiment`: our API alone, from the registry, with a live experiment off, split 0.5
+and shadow, side by side (the cost of the second model; see the README's Online evaluation).
 
 The model: the champion of `--home` (e.g. after `make demo`), or else one trained here by the
 pipeline's own stages on `--rows` demo listings. It is exported (`export-model`) and served
@@ -141,11 +144,71 @@ def _table(results: dict) -> str:
     return "\n".join(lines)
 
 
+EXPERIMENTS = {  # the API's experiment settings, off first
+    "off": {},
+    "split 0.5": {"PRICE_ALCHEMY_CHALLENGER_SHARE": "0.5"},
+    "shadow": {"PRICE_ALCHEMY_EXPERIMENT_MODE": "shadow"},
+}
+
+
+def _with_challenger(settings: Settings) -> None:
+    """The champion's model registered again as the challenger (the same prices: what is
+    measured is the cost of pricing with two models)."""
+    client = use_tracking(settings)
+    champion = client.get_model_version_by_alias(settings.model_name, "champion")
+    source = f"models:/{settings.model_name}/{champion.version}"
+    version = client.create_model_version(settings.model_name, source, champion.run_id).version
+    client.set_registered_model_alias(settings.model_name, "challenger", str(version))
+
+
+def _experiments(settings: Settings, work: Path, bodies: dict, seconds: float) -> dict:
+    """Our API served from the registry with the experiment off, split and shadow."""
+    _with_challenger(settings)
+    env = os.environ | {
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "PRICE_ALCHEMY_HOME": str(settings.home),
+        "PRICE_ALCHEMY_PREDICTION_LOG_URL": f"sqlite:///{work / 'experiment.db'}",
+        "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
+    }
+    results = {}
+    for name, experiment in EXPERIMENTS.items():
+        port = _free_port()
+        command = [str(BIN / "price-alchemy"), "serve", "--port", str(port)]
+        ready = f"http://127.0.0.1:{port}/readyz"
+        with _server(command, env | experiment, ready, work / f"{name}.log"):
+            url = f"http://127.0.0.1:{port}/v1/price-suggestions"
+            results[name] = _measure(url, bodies["ours_single"], bodies["ours_batch"], seconds)
+    off = results["off"]["c32"]
+    for name in EXPERIMENTS:
+        c32 = results[name]["c32"]
+        results[name]["c32_rps_vs_off"] = round(c32["rps"] / off["rps"], 3)
+        results[name]["c32_p99_vs_off"] = round(c32["p99_ms"] / off["p99_ms"], 3)
+    return results
+
+
+def _experiment_table(results: dict) -> str:
+    lines = [f"{'experiment':<10} {'c1 p50':>8} {'c32 rps':>9} {'c32 p99':>8} {'rps/off':>8}"
+             f" {'p99/off':>8} {'batch1000':>10}"]
+    for name, r in results.items():
+        lines.append(
+            f"{name:<10} {r['c1']['p50_ms']:>8.2f} {r['c32']['rps']:>9.1f}"
+            f" {r['c32']['p99_ms']:>8.2f} {r['c32_rps_vs_off']:>8.3f} {r['c32_p99_vs_off']:>8.3f}"
+            f" {r['batch1000_ms']:>9.1f}ms"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", type=Path, help="a state directory with a champion")
     parser.add_argument("--rows", type=int, default=100_000, help="demo listings to train on")
     parser.add_argument("--seconds", type=float, default=20.0, help="time bound per run")
+    parser.add_argument(
+        "--experiment",
+        action="store_true",
+        help="instead: our API with a live experiment off, split 0.5 and shadow (the champion"
+        " registered again as challenger; the home's registry gains that version)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
@@ -154,9 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"training a champion on {args.rows:,} demo listings ...", flush=True)
             settings = _train_champion(work / "home", args.rows)
+        bodies = _bodies(work, _sample_listings())
+        if args.experiment:
+            found = _experiments(settings, work, bodies, args.seconds)
+            print(_experiment_table(found))
+            print(json.dumps(found))
+            return 0
         info = export_model(use_tracking(settings), settings.model_name, "champion", work / "model")
         print(f"serving {info.name} v{info.version}", flush=True)
-        bodies = _bodies(work, _sample_listings())
         env = os.environ | {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
         ours_env = env | {
             "PRICE_ALCHEMY_HOME": str(work / "serving"),
