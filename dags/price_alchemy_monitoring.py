@@ -27,13 +27,20 @@ Runs on the schedule `PRICE_ALCHEMY_MONITORING_SCHEDULE` (default `@daily`) or b
    their listings sold, per model version and arm (RMSLE, MAE, range coverage, acceptance), and
    the challenger's RMSLE minus the champion's with a 95% interval (`price-alchemy
    online-report`); logged to the monitoring experiment.
-5. **trigger_training**: starts `price_alchemy_training` (run id `monitoring__<window end>`)
+5. **judge_experiment**, **choose**, **approve_promotion**, **apply_verdict**: when a version
+   holds the `challenger` alias, the online report's challenger-minus-champion interval decides:
+   better with 95% confidence over `online.min_listings` sold listings per arm: promote it (at
+   once, or after a person approves under **Required Actions** when `approval` is `required`);
+   worse with that confidence: end the experiment and retire it; else wait. Each decision is
+   in the versions' status history and sent as an alert.
+6. **trigger_training**: starts `price_alchemy_training` (run id `monitoring__<window end>`)
    with the crossed thresholds as its `reason`: one training run per judged window, however
    often the window is judged again.
 """
 
 from datetime import timedelta
 
+from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, task
 
@@ -70,12 +77,19 @@ THRESHOLDS = {
             name: optional_param("number", f"{text} Empty: the params file's.", minimum=0)
             for name, text in THRESHOLDS.items()
         },
-        "online_days": Param(
-            30,
-            type="integer",
+        "online_days": optional_param(
+            "integer",
+            "The online report covers suggestions logged in these trailing days; empty: the"
+            " params file's online.days.",
             minimum=1,
             maximum=365,
-            description="The online report covers suggestions logged in these trailing days.",
+        ),
+        "approval": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "none", "required"],
+            description="required: a promotion by live evidence waits for a person's approval;"
+            " none: it applies at once; empty: the params file's promotion.approval.",
         ),
         "retrain": Param(
             "auto",
@@ -120,8 +134,40 @@ def price_alchemy_monitoring():
         skip_when_already_exists=True,
         execution_timeout=timedelta(minutes=10),
     )
+    @task(execution_timeout=timedelta(minutes=30))
+    def judge_experiment(report: dict, **context) -> dict:
+        from price_alchemy.pipeline.experiment_stage import run_judge_experiment
+        from price_alchemy.pipeline.online_stage import OnlineReport
+
+        approval = context["params"]["approval"]
+        return run_stage(run_judge_experiment, OnlineReport.from_dict(report), approval)
+
+    @task.branch
+    def choose(verdict: dict) -> list[str]:
+        if verdict["decision"] == "promote" and verdict["approval"] == "required":
+            return ["approve_promotion"]
+        return ["apply_verdict"] if verdict["decision"] in ("promote", "reject") else []
+
+    approve = ApprovalOperator(
+        task_id="approve_promotion",
+        subject="Promote challenger"
+        " v{{ ti.xcom_pull(task_ids='judge_experiment')['challenger_version'] }} to champion?",
+        body="{{ ti.xcom_pull(task_ids='judge_experiment')['reason'] }}",
+        retries=0,  # asked once: no answer within a week fails it, and nothing is promoted
+        response_timeout=timedelta(days=7),
+    )
+
+    @task(trigger_rule="none_failed_min_one_success", execution_timeout=timedelta(minutes=30))
+    def apply_verdict(verdict: dict) -> dict:
+        from price_alchemy.pipeline.experiment_stage import Verdict, run_apply_verdict
+
+        return run_stage(run_apply_verdict, Verdict.from_dict(verdict))
+
     should_retrain(measure(extract())) >> trigger
-    online_report()
+    verdict = judge_experiment(online_report())
+    choice, applied = choose(verdict), apply_verdict(verdict)
+    choice >> [approve, applied]
+    approve >> applied
 
 
 price_alchemy_monitoring()

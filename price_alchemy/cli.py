@@ -175,8 +175,11 @@ def reproduce(
 @app.command("online-report")
 def online_report(
     days: Annotated[
-        int, typer.Option(min=1, help="Suggestions logged in the last DAYS days (UTC).")
-    ] = 30,
+        int | None,
+        typer.Option(
+            min=1, help="Suggestions logged in the last DAYS days (UTC) [params online.days]."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """How the suggestions of each model version fared once their listings sold: RMSLE, MAE,

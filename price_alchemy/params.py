@@ -5,6 +5,7 @@ them section by section, so a user changes one knob without copying the rest.
 """
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -106,6 +107,14 @@ class SearchParams(_Section):
 
 class PromotionParams(_Section):
     margin: float = Field(ge=0, lt=1)
+    approval: Literal["none", "required"] = "none"
+
+
+class OnlineParams(_Section):
+    """Live experiments: the online report's window and the evidence a decision needs."""
+
+    days: int = Field(default=30, ge=1)
+    min_listings: int = Field(default=200, ge=1)
 
 
 class BaselineParams(_Section):
@@ -139,6 +148,7 @@ class Params(_Section):
     promotion: PromotionParams
     baseline: BaselineParams
     monitoring: MonitoringParams
+    online: OnlineParams = OnlineParams()
 
 
 def apply_overrides(params: Params, overrides: dict[str, object]) -> Params:

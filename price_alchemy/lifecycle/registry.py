@@ -116,22 +116,32 @@ def register_model(
     promoted, decision = decide_promotion(rmsle, champion_rmsle, margin, mode)
     record_status(client, name, version, CHALLENGER, f"registered; {decision}")
     if promoted:
-        promote(client, name, version, decision, current)
+        promote(client, name, version, decision, str(current.version) if current else None)
     return Registration(version, promoted, rmsle, champion_rmsle, decision)
 
 
-def promote(client: MlflowClient, name: str, version: str, reason: str, current=None) -> None:
-    """Make `version` the champion (it leaves the challenger alias); the version it replaces,
-    if any, is retired."""
+def promote(
+    client: MlflowClient, name: str, version: str, reason: str, replaced: str | None
+) -> None:
+    """Make `version` the champion (it leaves the challenger alias); the version it replaces
+    (`replaced`, the champion until now), if any, is retired."""
     client.set_registered_model_alias(name, CHAMPION, version)
-    if _alias_version(client, name, CHALLENGER) == version:
+    if alias_version(client, name, CHALLENGER) == version:
         client.delete_registered_model_alias(name, CHALLENGER)
     record_status(client, name, version, CHAMPION, reason)
-    if current is not None and str(current.version) != version:
-        record_status(client, name, str(current.version), RETIRED, f"replaced by version {version}")
+    if replaced is not None and replaced != version:
+        record_status(client, name, replaced, RETIRED, f"replaced by version {version}")
 
 
-def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+def retire_challenger(client: MlflowClient, name: str, version: str, reason: str) -> None:
+    """End the experiment of `version`: it loses the challenger alias and is retired."""
+    if alias_version(client, name, CHALLENGER) == version:
+        client.delete_registered_model_alias(name, CHALLENGER)
+    record_status(client, name, version, RETIRED, reason)
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    """The version holding `alias`, or None."""
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:

@@ -63,11 +63,17 @@ def _share(flags: pd.Series) -> float | None:
     return float(flags.mean()) if len(flags) else None
 
 
-def rmsle_difference(pairs: pd.DataFrame, seed: int = 0) -> dict | None:
+def rmsle_difference(
+    pairs: pd.DataFrame, seed: int = 0, versions: tuple[str, str] | None = None
+) -> dict | None:
     """The challenger's RMSLE minus the champion's on sold listings, with a 95% bootstrap
     interval: paired on listings both priced (shadow), else over each arm's listings; None
-    when an arm has no sale."""
+    when an arm has no sale. `versions`: (champion, challenger) to compare, when the window
+    saw others too."""
     sold = pairs[pairs["sold_price"].notna()]
+    if versions is not None:
+        arm_version = {"champion": versions[0], "challenger": versions[1]}
+        sold = sold[sold["model_version"].astype(str) == sold["arm"].map(arm_version)]
     champion = sold[(sold["arm"] == "champion") & (sold["served"] == 1)]
     challenger = sold[sold["arm"] == "challenger"]
     if champion.empty or challenger.empty:
@@ -138,3 +144,24 @@ def daily_rmsle(pairs: pd.DataFrame) -> pd.DataFrame:
     )
     daily = frame.groupby(["day", "version"])["square"].mean().map(np.sqrt)
     return daily.rename("rmsle").reset_index()
+
+
+def experiment_verdict(difference: dict | None, min_listings: int) -> tuple[str, str]:
+    """(promote | reject | wait, why) from the challenger-minus-champion RMSLE interval:
+    decided only when each arm has `min_listings` sold listings and the 95% interval lies on
+    one side of 0."""
+    if difference is None:
+        return "wait", "no sold listing of one of the arms yet"
+    counts = min(difference["champion_listings"], difference["challenger_listings"])
+    evidence = (
+        f"challenger - champion RMSLE {difference['difference']:+.4f}, 95% interval"
+        f" {difference['low']:+.4f} to {difference['high']:+.4f}, over"
+        f" {difference['champion_listings']} and {difference['challenger_listings']} sold listings"
+    )
+    if counts < min_listings:
+        return "wait", f"{evidence}: fewer than {min_listings} sold listings per arm"
+    if difference["high"] < 0:
+        return "promote", f"the challenger is better: {evidence}"
+    if difference["low"] > 0:
+        return "reject", f"the challenger is worse: {evidence}"
+    return "wait", f"no difference with 95% confidence yet: {evidence}"

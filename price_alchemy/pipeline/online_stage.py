@@ -16,7 +16,8 @@ from price_alchemy.data.backends import open_warehouse
 from price_alchemy.data.extract import naive_utc, window_key
 from price_alchemy.data.prediction_store import open_prediction_store
 from price_alchemy.lifecycle import names
-from price_alchemy.lifecycle.tracking import code_version_tags, ensure_experiment
+from price_alchemy.lifecycle.registry import alias_version
+from price_alchemy.lifecycle.tracking import code_version_tags, ensure_experiment, use_tracking
 from price_alchemy.monitoring.online import (
     daily_rmsle,
     latest_suggestions,
@@ -24,6 +25,7 @@ from price_alchemy.monitoring.online import (
     version_metrics,
 )
 from price_alchemy.monitoring.online_report import write_online_report
+from price_alchemy.params import load_params
 from price_alchemy.records import Record
 from price_alchemy.settings import Settings, get_settings
 
@@ -42,7 +44,9 @@ class OnlineReport(Record):
     suggestions: int
     with_sale: int
     versions: list[dict] = field(default_factory=list)
-    difference: dict | None = None
+    difference: dict | None = None  # the current challenger against the current champion
+    champion_version: str | None = None
+    challenger_version: str | None = None
     report_uri: str = ""
     mlflow_run_id: str = ""
 
@@ -71,20 +75,28 @@ def _with_warehouse_sales(pairs: pd.DataFrame, settings: Settings) -> pd.DataFra
 
 
 def run_online_report(
-    end: datetime, days: int = 30, settings: Settings | None = None
+    end: datetime, days: int | None = None, settings: Settings | None = None
 ) -> OnlineReport:
-    """The online report of the suggestions logged in the `days` days before `end`."""
+    """The online report of the suggestions logged in the `days` days (None: the params
+    file's `online.days`) before `end`."""
     settings = settings or get_settings()
+    days = days or load_params(settings.params_file).online.days
     end = naive_utc(end)
     start = end - timedelta(days=days)
     pairs = latest_suggestions(read_pairs(settings, start, end))
+    client = use_tracking(settings)
+    champion = alias_version(client, settings.model_name, settings.model_alias)
+    challenger = alias_version(client, settings.model_name, settings.challenger_alias)
+    compared = (champion, challenger) if champion and challenger else None
     report: dict = {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "suggestions": int(len(pairs)),
         "with_sale": int(pairs["sold_price"].notna().sum()),
         "versions": version_metrics(pairs),
-        "difference": rmsle_difference(pairs),
+        "difference": rmsle_difference(pairs, versions=compared) if compared else None,
+        "champion_version": champion,
+        "challenger_version": challenger,
     }
     out_dir = settings.monitoring_dir / "online" / window_key(start, end)
     page = write_online_report(report, daily_rmsle(pairs), out_dir)

@@ -5,6 +5,7 @@ import ast
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,12 @@ def test_monitoring_structure(dagbag):
         "should_retrain": {"measure"},
         "trigger_training": {"should_retrain"},
         "online_report": set(),
+        "judge_experiment": {"online_report"},
+        "choose": {"judge_experiment"},
+        "approve_promotion": {"choose"},
+        "apply_verdict": {"choose", "judge_experiment", "approve_promotion"},
     }
+    assert dag.get_task("apply_verdict").trigger_rule == "none_failed_min_one_success"
     trigger = dag.get_task("trigger_training")
     assert trigger.trigger_dag_id == "price_alchemy_training"
     assert trigger.skip_when_already_exists
@@ -120,8 +126,11 @@ def test_monitoring_structure(dagbag):
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_every_task_retries_with_backoff_within_a_timeout(dagbag, dag_id):
     for task in dagbag.dags[dag_id].tasks:
+        if task.task_id == "approve_promotion":  # a person's answer is asked once, for a week
+            assert task.retries == 0 and task.response_timeout == timedelta(days=7)
+            continue
         assert task.retries >= 2 and task.retry_exponential_backoff, task.task_id
-        assert task.execution_timeout is not None or task.task_id == "should_retrain"
+        assert task.execution_timeout is not None or task.task_id in ("should_retrain", "choose")
 
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
@@ -188,6 +197,8 @@ def test_a_stage_result_becomes_an_xcom_value():
 def test_every_task_alerts_when_it_fails_for_good(dagbag):
     for dag_id in DAG_IDS:
         for task in dagbag.dags[dag_id].tasks:
+            if task.task_id == "approve_promotion":
+                continue  # a person's answer, not a failure to report
             callbacks = task.on_failure_callback or []
             assert any(isinstance(c, TaskFailureAlert) for c in callbacks), task.task_id
 
