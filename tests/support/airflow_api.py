@@ -77,3 +77,23 @@ class AirflowApi:
             "reset_dag_runs": True,
         }
         self.post(f"/dags/{dag_id}/clearTaskInstances", body)
+
+    def wait_for_task(self, dag_id: str, run_id: str, task_id: str, states: set, timeout: float):
+        """Block until the task is in one of `states`; its state."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.task_states(dag_id, run_id).get(task_id)
+            if state in states:
+                return state
+            time.sleep(2)
+        found = self.task_states(dag_id, run_id)
+        raise TimeoutError(f"{task_id} of {dag_id} {run_id} not in {states}: {found}")
+
+    def answer(self, dag_id: str, run_id: str, task_id: str, option: str) -> dict:
+        """Answer a human-in-the-loop task (an approval) as a person does under Required
+        Actions."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails"
+        response = self.http.patch(path, json={"chosen_options": [option]})
+        if response.is_error:
+            raise AssertionError(f"PATCH {path}: {response.status_code} {response.text}")
+        return response.json()
