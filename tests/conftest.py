@@ -18,6 +18,9 @@ if "AIRFLOW_HOME" not in os.environ:
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["NO_GCE_CHECK"] = "true"  # google-auth must never probe the GCE metadata address
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:  # nothing written into the checkout
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tempfile.mkdtemp(prefix="pa-hypothesis-")
+    atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], ignore_errors=True)
 
 from price_alchemy.settings import Settings, get_settings  # noqa: E402
 from tests.support.bigquery_emulator import (  # noqa: E402
