@@ -14,7 +14,7 @@ import pytest
 
 from price_alchemy import ARTIFACT_MODULE, LEGACY_MODULES
 from price_alchemy.lifecycle.export import read_exported
-from price_alchemy.lifecycle.tracking import load_price_model
+from price_alchemy.lifecycle.tracking import load_price_model, use_tracking
 from price_alchemy.model import pickled
 from price_alchemy.model.features import listing_columns
 from price_alchemy.serving.models import load_exported
@@ -67,8 +67,9 @@ def test_a_new_model_names_only_the_artifact_module(champion_settings, tmp_path)
     from mlflow.artifacts import download_artifacts
 
     uri = f"models:/{champion_settings.model_name}@champion"
-    load_price_model(uri)  # points MLflow at the store, as the API does
+    use_tracking(champion_settings)  # this process's MLflow, whatever test ran before
     folder = download_artifacts(uri, dst_path=str(tmp_path))
+    load_price_model(folder)  # it loads, from the files checked below
     assert _pickled_modules(Path(folder) / "model.pkl") == {ARTIFACT_MODULE}
 
 
