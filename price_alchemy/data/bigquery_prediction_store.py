@@ -106,20 +106,25 @@ class BigQueryPredictionStore(BigQueryTable):
                 f"BigQuery refused {len(errors)} outcomes, e.g. {errors[0]}"
             )
 
+    @property
+    def _latest_outcomes(self) -> str:
+        """The SQL selecting the latest outcome of each listing and event."""
+        columns = ", ".join(name for name, _, _ in OUTCOME_FIELDS)
+        return _LATEST_OUTCOMES.format(columns=columns, table=self.outcomes_id)
+
     def read_outcomes(self) -> pd.DataFrame | None:
         """The latest outcome of each listing and event, or None without an outcome table."""
-        columns = ", ".join(name for name, _, _ in OUTCOME_FIELDS)
-        sql = _LATEST_OUTCOMES.format(columns=columns, table=self.outcomes_id)
-        return self._query(self.outcomes_id, sql, [], ("occurred_at", "received_at"))
+        times = ("occurred_at", "received_at")
+        return self._query(self.outcomes_id, self._latest_outcomes, [], times)
 
     def read_outcome_pairs(self, start: datetime, end: datetime) -> pd.DataFrame | None:
         """The live suggestions with a listing id logged in `[start, end)`, each with its
         listing's latest sold and listed price, joined in BigQuery; None without a log."""
-        latest = _LATEST_OUTCOMES.format(
-            columns=", ".join(name for name, _, _ in OUTCOME_FIELDS), table=self.outcomes_id
-        )
         sql = OUTCOME_PAIR_SQL.format(
-            predictions=f"`{self.table_id}`", outcomes=f"({latest})", start="@start", end="@end"
+            predictions=f"`{self.table_id}`",
+            outcomes=f"({self._latest_outcomes})",
+            start="@start",
+            end="@end",
         )
         self.create()  # an outcome table, even if no outcome came yet
         return self._query(self.table_id, sql, _window(start, end), ("created_at",))

@@ -70,7 +70,7 @@ def _with_warehouse_sales(pairs: pd.DataFrame, settings: Settings) -> pd.DataFra
     prices = open_warehouse(settings).prices_of(ids) if ids else {}
     if not prices:
         return pairs
-    known = pairs["listing_id"].map(lambda i: prices.get(int(i)) if str(i).isdigit() else None)
+    known = pairs["listing_id"].astype(str).map({str(i): p for i, p in prices.items()})
     return pairs.assign(sold_price=pairs["sold_price"].fillna(known.astype(float)))
 
 

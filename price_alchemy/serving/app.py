@@ -57,8 +57,7 @@ async def suggest_prices(
     """Suggested prices, each with a low-high range, for 1 to 1,000 listing drafts."""
     listings = [listing.model_dump() for listing in body.listings]
     request_id = request.state.request_id
-    experiment = service.experiment
-    arms = experiment.arms(listings, request_id) if experiment.share > 0 else None
+    arms = service.experiment.arms(listings, request_id)
     try:
         priced = await service.batcher.price(listings, arms)
     except (NoModelLoaded, BatcherClosed) as error:

@@ -49,7 +49,10 @@ class Experiment:
             return CHALLENGER
         return CHAMPION
 
-    def arms(self, listings: list[dict], request_id: str) -> list[str]:
+    def arms(self, listings: list[dict], request_id: str) -> list[str] | None:
+        """Each listing's arm; None when every listing meets the champion (no split)."""
+        if self.mode != "split" or self.share <= 0:
+            return None
         return [
             self.arm(experiment_unit(listing, request_id, position))
             for position, listing in enumerate(listings)
