@@ -144,9 +144,12 @@ def price_alchemy_monitoring():
 
     @task.branch
     def choose(verdict: dict) -> list[str]:
-        if verdict["decision"] == "promote" and verdict["approval"] == "required":
+        from price_alchemy.pipeline.experiment_stage import Verdict
+
+        judged = Verdict.from_dict(verdict)
+        if judged.needs_approval:
             return ["approve_promotion"]
-        return ["apply_verdict"] if verdict["decision"] in ("promote", "reject") else []
+        return ["apply_verdict"] if judged.changes_anything else []
 
     approve = ApprovalOperator(
         task_id="approve_promotion",

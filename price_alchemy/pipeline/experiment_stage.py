@@ -35,6 +35,11 @@ class Verdict(Record):
     def needs_approval(self) -> bool:
         return self.decision == "promote" and self.approval == "required"
 
+    @property
+    def changes_anything(self) -> bool:
+        """Whether applying it promotes or retires a version (else the experiment goes on)."""
+        return self.challenger_version is not None and self.decision in ("promote", "reject")
+
 
 def run_judge_experiment(
     report: OnlineReport, approval: str | None = None, settings: Settings | None = None
@@ -64,7 +69,7 @@ def run_apply_verdict(verdict: Verdict, settings: Settings | None = None) -> Ver
     settings = settings or get_settings()
     client, name = use_tracking(settings), settings.model_name
     version = verdict.challenger_version
-    if version is None or verdict.decision not in ("promote", "reject"):
+    if version is None or not verdict.changes_anything:
         return verdict
     if alias_version(client, name, CHALLENGER) != version:
         raise ActionRequired(

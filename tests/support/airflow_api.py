@@ -67,6 +67,32 @@ class AirflowApi:
         states = self.task_states(dag_id, run_id)
         raise TimeoutError(f"{dag_id} {run_id} not finished after {timeout:.0f}s: {states}")
 
+    def succeeded(self, dag_id: str, run_id: str, timeout: float) -> bool:
+        """Block until the run finishes; True on success, else an AssertionError naming each
+        failed task with the end of its log (what a person would open in the UI)."""
+        if self.wait_for_run(dag_id, run_id, timeout) == "success":
+            return True
+        states = self.task_states(dag_id, run_id)
+        failed = [task for task, state in states.items() if state in ("failed", "upstream_failed")]
+        logs = "\n".join(f"--- {task}\n{self.log_tail(dag_id, run_id, task)}" for task in failed)
+        raise AssertionError(f"{dag_id} {run_id} failed: {states}\n{logs}")
+
+    def log_tail(self, dag_id: str, run_id: str, task_id: str, lines: int = 40) -> str:
+        """The last `lines` lines of the task's latest try's log."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        tries = self.get(path)["try_number"]
+        response = self.http.get(f"{path}/logs/{max(tries, 1)}", params={"full_content": True})
+        if response.is_error:
+            return f"(no log: {response.status_code})"
+        content = response.json().get("content", [])
+        text = [
+            " ".join(str(entry.get(k, "")) for k in ("timestamp", "level", "event", "error_detail"))
+            if isinstance(entry, dict)
+            else str(entry)
+            for entry in (content if isinstance(content, list) else [content])
+        ]
+        return "\n".join(text[-lines:])
+
     def clear_failed(self, dag_id: str, run_id: str) -> None:
         """Clear the run's failed tasks and everything downstream of them, as the UI does."""
         body = {
