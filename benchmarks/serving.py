@@ -3,7 +3,9 @@
     python benchmarks/serving.py [--home STATE_DIR] [--rows 100000] [--seconds 20] [--experiment]
 
 With `--experiment`: our API alone, from the registry, with a live experiment off, split 0.5
-and shadow, side by side (the cost of the second model; see the README's Online evaluation).
+and shadow, side by side (the cost of the second model; see the README's Online evaluation):
+`--rounds` rounds, each serving the three in turn, so that the machine's noise falls on all
+three alike; each figure is the median over rounds, with its spread.
 
 The model: the champion of `--home` (e.g. after `make demo`), or else one trained here by the
 pipeline's own stages on `--rows` demo listings. It is exported (`export-model`) and served
@@ -21,6 +23,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,9 +104,10 @@ def _load(url: str, body: Path, concurrency: int, requests: int, seconds: float)
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _measure(url: str, single: Path, batch: Path, seconds: float) -> dict:
+def _measure(url: str, single: Path, batch: Path, seconds: float, scale: int = 1) -> dict:
+    """Latency and throughput of one server; `scale` times the requests of each run."""
     _load(url, single, 4, 200, seconds)  # warm-up
-    figures = {name: _load(url, single, c, n, seconds) for name, (c, n) in RUNS.items()}
+    figures = {name: _load(url, single, c, n * scale, seconds) for name, (c, n) in RUNS.items()}
     batch_run = _load(url, batch, 1, 5, seconds * 3)
     return figures | {"batch1000_ms": batch_run["p50_ms"], "batch1000_errors": batch_run["errors"]}
 
@@ -161,8 +165,10 @@ def _with_challenger(settings: Settings) -> None:
     client.set_registered_model_alias(settings.model_name, "challenger", str(version))
 
 
-def _experiments(settings: Settings, work: Path, bodies: dict, seconds: float) -> dict:
-    """Our API served from the registry with the experiment off, split and shadow."""
+def _experiments(settings: Settings, work: Path, bodies: dict, seconds: float, rounds: int):
+    """Our API served from the registry with the experiment off, split and shadow, in turn,
+    `rounds` times: per experiment, the median of each figure over rounds (and the c32 rps
+    of every round)."""
     _with_challenger(settings)
     env = os.environ | {
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
@@ -170,30 +176,51 @@ def _experiments(settings: Settings, work: Path, bodies: dict, seconds: float) -
         "PRICE_ALCHEMY_PREDICTION_LOG_URL": f"sqlite:///{work / 'experiment.db'}",
         "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
     }
-    results = {}
-    for name, experiment in EXPERIMENTS.items():
-        port = _free_port()
-        command = [str(BIN / "price-alchemy"), "serve", "--port", str(port)]
-        ready = f"http://127.0.0.1:{port}/readyz"
-        with _server(command, env | experiment, ready, work / f"{name}.log"):
-            url = f"http://127.0.0.1:{port}/v1/price-suggestions"
-            results[name] = _measure(url, bodies["ours_single"], bodies["ours_batch"], seconds)
+    found: dict[str, list[dict]] = {name: [] for name in EXPERIMENTS}
+    for round_ in range(rounds):
+        for name, experiment in EXPERIMENTS.items():
+            print(f"round {round_ + 1}/{rounds}: {name} ...", flush=True)
+            port = _free_port()
+            command = [str(BIN / "price-alchemy"), "serve", "--port", str(port)]
+            ready = f"http://127.0.0.1:{port}/readyz"
+            with _server(command, env | experiment, ready, work / f"{name}.log"):
+                url = f"http://127.0.0.1:{port}/v1/price-suggestions"
+                single, batch = bodies["ours_single"], bodies["ours_batch"]
+                found[name].append(_measure(url, single, batch, seconds, scale=4))
+    results = {name: _median_figures(runs) for name, runs in found.items()}
     off = results["off"]["c32"]
     for name in EXPERIMENTS:
         c32 = results[name]["c32"]
         results[name]["c32_rps_vs_off"] = round(c32["rps"] / off["rps"], 3)
         results[name]["c32_p99_vs_off"] = round(c32["p99_ms"] / off["p99_ms"], 3)
+        results[name]["c32_rps_rounds"] = [run["c32"]["rps"] for run in found[name]]
     return results
 
 
+def _median_figures(runs: list[dict]) -> dict:
+    """The median over runs of every number in the figures (nested one level)."""
+    first = runs[0]
+    median = {}
+    for key, value in first.items():
+        if isinstance(value, dict):
+            median[key] = _median_figures([run[key] for run in runs])
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            median[key] = round(statistics.median(run[key] for run in runs), 3)
+        else:
+            median[key] = value
+    return median
+
+
 def _experiment_table(results: dict) -> str:
-    lines = [f"{'experiment':<10} {'c1 p50':>8} {'c32 rps':>9} {'c32 p99':>8} {'rps/off':>8}"
-             f" {'p99/off':>8} {'batch1000':>10}"]
+    lines = [
+        f"{'experiment':<10} {'c1 p50':>8} {'c32 rps':>9} {'c32 p99':>8} {'rps/off':>8}"
+        f" {'p99/off':>8} {'batch1000':>10}  c32 rps by round"
+    ]
     for name, r in results.items():
         lines.append(
             f"{name:<10} {r['c1']['p50_ms']:>8.2f} {r['c32']['rps']:>9.1f}"
             f" {r['c32']['p99_ms']:>8.2f} {r['c32_rps_vs_off']:>8.3f} {r['c32_p99_vs_off']:>8.3f}"
-            f" {r['batch1000_ms']:>9.1f}ms"
+            f" {r['batch1000_ms']:>9.1f}ms  {', '.join(f'{x:.0f}' for x in r['c32_rps_rounds'])}"
         )
     return "\n".join(lines)
 
@@ -209,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: our API with a live experiment off, split 0.5 and shadow (the champion"
         " registered again as challenger; the home's registry gains that version)",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="with --experiment: rounds of the three in turn"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
@@ -219,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = _train_champion(work / "home", args.rows)
         bodies = _bodies(work, _sample_listings())
         if args.experiment:
-            found = _experiments(settings, work, bodies, args.seconds)
+            found = _experiments(settings, work, bodies, args.seconds, args.rounds)
             print(_experiment_table(found))
             print(json.dumps(found))
             return 0

@@ -2,10 +2,13 @@
 
 `Pipeline.predict` and `TransformedTargetRegressor.predict` check on every call that each step is
 fitted (walking the whole estimator tree for its tags) and re-validate their inputs, as do
-`Ridge.predict` and the target transformer: about half of a single-listing model call, paid
+`Ridge.predict` and the target transformer, and TF-IDF's transform re-validates the count
+matrix it has just built (a dataframe-library probe by introspection, the larger part of a
+vectorizer's call on one listing): together about half of a single-listing model call, paid
 again by every micro-batch. The served model was fitted once and does not change, so
 `direct_predict` unrolls those composites (and our own `ColumnUnion` and `BlendRegressor`) into
-the calls they make; every other estimator (the vectorizers, LightGBM, brand inference) is called
+the calls they make, and does a fitted `TfidfVectorizer`'s weighting itself; every other
+estimator (the vectorizers, LightGBM, brand inference) is called
 as it is. `fast_predict_range` serves it, on listings as a dict of column lists, only where it
 gives the model's own prices on sample listings, and otherwise the model's `predict_range`.
 """
@@ -16,9 +19,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from price_alchemy.model.blend import BlendRegressor
 from price_alchemy.model.column_values import Columns
@@ -71,10 +76,36 @@ def direct_predict(estimator, method: str = "predict") -> Callable:
     if isinstance(estimator, BlendRegressor) and method == "predict":
         members = [direct_predict(member) for member in estimator.members_.values()]
         return lambda X: estimator.predict_with(members, X)
+    if type(estimator) is TfidfVectorizer and method == "transform":
+        return _tfidf_transform(estimator)
     if type(estimator) is Ridge and method == "predict" and np.ndim(estimator.coef_) == 1:
         coef, intercept = estimator.coef_, estimator.intercept_
         return lambda X: X @ coef + intercept
     return getattr(estimator, method)
+
+
+def _tfidf_transform(vectorizer: TfidfVectorizer) -> Callable:
+    """The vectorizer's transform: counts by its own vocabulary, then its tf-idf weighting and
+    l2 norm, without re-validating the counts; its own transform for any other norm."""
+    weighting = vectorizer._tfidf
+    if weighting.norm not in ("l2", None):
+        return vectorizer.transform
+    idf = getattr(weighting, "idf_", None)
+
+    def transform(documents):
+        counts = vectorizer._count_vocab(documents, fixed_vocab=True)[1]
+        if vectorizer.binary:
+            counts.data.fill(1)
+        if weighting.sublinear_tf:
+            np.log(counts.data, counts.data)
+            counts.data += 1.0
+        if idf is not None:
+            counts.data *= idf[counts.indices]
+        if weighting.norm == "l2":
+            inplace_csr_row_normalize_l2(counts)
+        return counts
+
+    return transform
 
 
 def fast_predict_range(model, sample: Sequence[dict]) -> Callable:

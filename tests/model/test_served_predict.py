@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -81,6 +82,28 @@ def test_unrolled_composites_predict_as_they_do():
     np.testing.assert_allclose(
         direct_predict(model.regressor_[:-1], "transform")(X), model.regressor_[:-1].transform(X)
     )
+
+
+DOCUMENTS = ["red nike shoes", "nike nike nike", "", "unseen words only", "Red SHOES, size 9"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"sublinear_tf": True, "dtype": np.float32},
+        {"use_idf": False},
+        {"binary": True, "norm": None},
+        {"norm": "l1", "ngram_range": (1, 2)},
+        {"analyzer": "char_wb", "ngram_range": (2, 3), "sublinear_tf": True},
+    ],
+)
+def test_tfidf_weighting_done_directly_is_the_vectorizers_own(options):
+    vectorizer = TfidfVectorizer(**options).fit(DOCUMENTS[:2] + ["shoes size 9 red"])
+    direct = direct_predict(vectorizer, "transform")(DOCUMENTS)
+    own = vectorizer.transform(DOCUMENTS)
+    assert direct.dtype == own.dtype and direct.shape == own.shape
+    np.testing.assert_allclose(direct.toarray(), own.toarray(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("shortcut", ["differs", "raises"])

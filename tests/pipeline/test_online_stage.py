@@ -23,15 +23,22 @@ TOKEN = "online-report-token"
 
 
 @pytest.fixture(scope="module")
-def served(trained_home):
+def experiment(trained_home):
+    """Settings of a home with a champion and a challenger, served with a 50% share and
+    outcomes taken with TOKEN; and what training returned."""
+    settings, trained = trained_home
+    register_challenger(settings, trained)
+    experiment = {"challenger_share": 0.5, "model_poll_seconds": 0}
+    return settings.model_copy(update=experiment | {"outcomes_token": SecretStr(TOKEN)}), trained
+
+
+@pytest.fixture(scope="module")
+def served(experiment):
     """200 listings with ids priced by the app with a 50% challenger share: the first 120 sold
     by posted outcomes (at 1.1 times their warehouse price: a posted sale wins), the next 40
     sold in the warehouse only (their ids are train_ids), the last 40 new and unsold; 10 load
     test requests that must not count. Returns (settings, answers, sold prices)."""
-    settings, trained = trained_home
-    register_challenger(settings, trained)
-    experiment = {"challenger_share": 0.5, "model_poll_seconds": 0}
-    settings = settings.model_copy(update=experiment | {"outcomes_token": SecretStr(TOKEN)})
+    settings, trained = experiment
     market = trained_warehouse_listings(trained)
     ids = [str(row.pop("train_id")) for row in market[:160]] + [f"new-{i}" for i in range(40)]
     listings = [row | {"listing_id": i} for row, i in zip(market, ids, strict=True)]
@@ -90,6 +97,37 @@ def test_the_report_gives_what_the_answers_and_sales_imply(served):
     assert report.difference is not None and not report.difference["paired"]
     assert report.difference["low"] <= report.difference["difference"] <= report.difference["high"]
     assert "Online report" in open(report.report_uri).read()
+
+
+def test_the_report_joins_in_each_store(experiment, fresh_log):
+    """On sqlite, Postgres and BigQuery (the join runs in the store): a listing priced twice
+    counts once, by its latest answer; a sale posted again replaces the first; a listing
+    listed but not sold counts among the suggestions only."""
+    settings = fresh_log(experiment[0])
+    listings = [
+        {"listing_id": f"b-{i}", "name": f"Nike shoes size {i}", "item_condition_id": 1 + i % 5,
+         "shipping": i % 2, "brand_name": "Nike"}
+        for i in range(60)
+    ]  # fmt: skip
+    sold = {f"b-{i}": 20.0 + i for i in range(40)}
+    first = [{"listing_id": i, "event": "sold", "price": 2 * p} for i, p in sold.items()]
+    final = [{"listing_id": i, "event": "sold", "price": p} for i, p in sold.items()]
+    listed = [{"listing_id": f"b-{i}", "event": "listed", "price": 50.0} for i in range(40, 50)]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(settings)) as client:
+        client.post("/v1/price-suggestions", json={"listings": listings[:10]})
+        answers = client.post("/v1/price-suggestions", json={"listings": listings}).json()
+        for outcomes in (first, final + listed):
+            posted = client.post("/v1/outcomes", json={"outcomes": outcomes}, headers=auth)
+            assert posted.status_code == 200
+    report = run_online_report(pd.Timestamp.now("UTC").to_pydatetime(), 30, settings)
+    implied = _implied(answers["suggestions"], sold)
+    assert (report.suggestions, report.with_sale) == (60, 40)
+    assert {v["model_version"] for v in report.versions} == set(implied)
+    for v in report.versions:
+        count, with_sale, rmsle = implied[v["model_version"]]
+        assert (v["suggestions"], v["with_sale"]) == (count, with_sale)
+        assert v["rmsle"] == pytest.approx(rmsle, abs=1e-3)
 
 
 def test_the_command_prints_the_report_as_json(served, monkeypatch):
