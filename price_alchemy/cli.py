@@ -206,7 +206,8 @@ def online_report(
     if difference is not None:
         typer.echo(
             f"challenger - champion RMSLE {difference['difference']:+.4f}"
-            f" (95% {difference['low']:+.4f} .. {difference['high']:+.4f})"
+            f" (95% {difference['low']:+.4f} .. {difference['high']:+.4f}; valid at every look,"
+            f" which decides: {difference['anytime_low']:+.4f} .. {difference['anytime_high']:+.4f})"
         )
 
 

@@ -115,6 +115,7 @@ class OnlineParams(_Section):
 
     days: int = Field(default=30, ge=1)
     min_listings: int = Field(default=200, ge=1)
+    planned_listings: int = Field(default=2000, ge=1)
 
 
 class BaselineParams(_Section):

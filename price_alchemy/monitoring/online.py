@@ -10,12 +10,21 @@ share of sales inside the range, acceptance (the share of listings put up within
 suggestion) and the median |listed - suggested| / suggested. And the challenger's RMSLE minus
 the champion's with a 95% bootstrap interval: paired on listings both priced (shadow mode),
 else over the listings each arm answered.
+
+Monitoring looks at an experiment again every day, so a decision taken the first time a 95%
+interval excludes 0 would be wrong far more often than 5% of the time. Decisions therefore use
+an interval valid at every look at once: the asymptotic confidence sequence of Waudby-Smith,
+Arnold, Wu, McAuliffe and Ramdas ("Time-uniform central limit theory and asymptotic confidence
+sequences", Annals of Statistics 2024), the bootstrap's standard error times a factor that
+grows slowly with the sold listings (about 3.1 instead of 1.96 near `planned` listings per arm,
+where it is narrowest).
 """
 
 import numpy as np
 import pandas as pd
 
 ACCEPTED_WITHIN = 0.05  # a listed price this close to the suggestion counts as accepted
+ALPHA = 0.05  # the intervals' error rate: 95% confidence
 BOOTSTRAP_ROUNDS = 1000
 _BOOTSTRAP_CELLS = 5_000_000  # resampled values held at once (40 MB of indices)
 
@@ -64,12 +73,16 @@ def _share(flags: pd.Series) -> float | None:
 
 
 def rmsle_difference(
-    pairs: pd.DataFrame, seed: int = 0, versions: tuple[str, str] | None = None
+    pairs: pd.DataFrame,
+    seed: int = 0,
+    versions: tuple[str, str] | None = None,
+    planned: int = 2000,
 ) -> dict | None:
     """The challenger's RMSLE minus the champion's on sold listings, with a 95% bootstrap
-    interval: paired on listings both priced (shadow), else over each arm's listings; None
-    when an arm has no sale. `versions`: (champion, challenger) to compare, when the window
-    saw others too."""
+    interval (`low`, `high`) and the 95% interval valid at every look (`anytime_low`,
+    `anytime_high`; narrowest near `planned` sold listings per arm): paired on listings both
+    priced (shadow), else over each arm's listings; None when an arm has no sale.
+    `versions`: (champion, challenger) to compare, when the window saw others too."""
     sold = pairs[pairs["sold_price"].notna()]
     if versions is not None:
         arm_version = {"champion": versions[0], "challenger": versions[1]}
@@ -89,16 +102,29 @@ def rmsle_difference(
     else:
         a, b = _log_error(champion) ** 2, _log_error(challenger) ** 2
         draws = _independent_draws(a, b, rng)
-    low, high = np.percentile(draws, [2.5, 97.5])
+    low, high = np.percentile(draws, [100 * ALPHA / 2, 100 * (1 - ALPHA / 2)])
     difference = float(np.sqrt(b.mean()) - np.sqrt(a.mean()))
+    reach = float(np.std(draws)) * anytime_factor(min(len(a), len(b)), planned)
     return {
         "difference": difference,
         "low": float(low),
         "high": float(high),
+        "anytime_low": difference - reach,
+        "anytime_high": difference + reach,
         "paired": bool(paired),
         "champion_listings": len(a),
         "challenger_listings": len(b),
     }
+
+
+def anytime_factor(n: int, planned: int) -> float:
+    """How many standard errors a 1 - ALPHA interval of a mean of `n` observations must reach
+    on each side to hold at every `n` at once (the asymptotic confidence sequence's boundary,
+    its free parameter chosen to make it narrowest at `planned` observations)."""
+    log_alpha = -2 * np.log(ALPHA)
+    rho2 = (log_alpha + np.log(log_alpha + 1)) / planned
+    spread = n * rho2 + 1
+    return float(np.sqrt(2 * spread / (n * rho2) * np.log(np.sqrt(spread) / ALPHA)))
 
 
 def _squares(both: pd.DataFrame, suffix: str) -> np.ndarray:
@@ -147,21 +173,22 @@ def daily_rmsle(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def experiment_verdict(difference: dict | None, min_listings: int) -> tuple[str, str]:
-    """(promote | reject | wait, why) from the challenger-minus-champion RMSLE interval:
-    decided only when each arm has `min_listings` sold listings and the 95% interval lies on
-    one side of 0."""
+    """(promote | reject | wait, why) from the challenger-minus-champion RMSLE interval valid
+    at every look: decided only when each arm has `min_listings` sold listings and that
+    interval lies on one side of 0."""
     if difference is None:
         return "wait", "no sold listing of one of the arms yet"
     counts = min(difference["champion_listings"], difference["challenger_listings"])
     evidence = (
-        f"challenger - champion RMSLE {difference['difference']:+.4f}, 95% interval"
-        f" {difference['low']:+.4f} to {difference['high']:+.4f}, over"
+        f"challenger - champion RMSLE {difference['difference']:+.4f}, 95% interval valid at"
+        f" every look {difference['anytime_low']:+.4f} to {difference['anytime_high']:+.4f}"
+        f" (at this look alone {difference['low']:+.4f} to {difference['high']:+.4f}), over"
         f" {difference['champion_listings']} and {difference['challenger_listings']} sold listings"
     )
     if counts < min_listings:
         return "wait", f"{evidence}: fewer than {min_listings} sold listings per arm"
-    if difference["high"] < 0:
+    if difference["anytime_high"] < 0:
         return "promote", f"the challenger is better: {evidence}"
-    if difference["low"] > 0:
+    if difference["anytime_low"] > 0:
         return "reject", f"the challenger is worse: {evidence}"
     return "wait", f"no difference with 95% confidence yet: {evidence}"

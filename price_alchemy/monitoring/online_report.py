@@ -46,7 +46,9 @@ def _difference(difference: dict | None) -> str:
         f"<p>Challenger RMSLE minus champion RMSLE: <b>{difference['difference']:+.4f}</b>"
         f" (95% interval {difference['low']:+.4f} to {difference['high']:+.4f}, bootstrap"
         f" {escape(how)}; {difference['champion_listings']} and"
-        f" {difference['challenger_listings']} sold listings).</p>"
+        f" {difference['challenger_listings']} sold listings). Valid at every look, the"
+        f" interval promotion and rejection use: {difference['anytime_low']:+.4f} to"
+        f" {difference['anytime_high']:+.4f}.</p>"
     )
 
 

@@ -80,7 +80,8 @@ def run_online_report(
     """The online report of the suggestions logged in the `days` days (None: the params
     file's `online.days`) before `end`."""
     settings = settings or get_settings()
-    days = days or load_params(settings.params_file).online.days
+    online = load_params(settings.params_file).online
+    days = days or online.days
     end = naive_utc(end)
     start = end - timedelta(days=days)
     pairs = latest_suggestions(read_pairs(settings, start, end))
@@ -94,7 +95,11 @@ def run_online_report(
         "suggestions": int(len(pairs)),
         "with_sale": int(pairs["sold_price"].notna().sum()),
         "versions": version_metrics(pairs),
-        "difference": rmsle_difference(pairs, versions=compared) if compared else None,
+        "difference": (
+            rmsle_difference(pairs, versions=compared, planned=online.planned_listings)
+            if compared
+            else None
+        ),
         "champion_version": champion,
         "challenger_version": challenger,
     }
@@ -112,7 +117,7 @@ def _log(settings: Settings, report: dict, out_dir) -> str:
         mlflow.log_metrics({"suggestions": report["suggestions"], "with_sale": report["with_sale"]})
         mlflow.log_metrics(_version_metrics(report["versions"]))
         difference = report["difference"] or {}
-        for key in ("difference", "low", "high"):
+        for key in ("difference", "low", "high", "anytime_low", "anytime_high"):
             if key in difference:
                 mlflow.log_metric(f"rmsle_difference_{key}", difference[key])
         mlflow.log_artifacts(str(out_dir), artifact_path="online")

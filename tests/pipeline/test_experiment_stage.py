@@ -21,11 +21,18 @@ from tests.support.champion import register_challenger
 from tests.support.webhook import receiver
 
 
-def _difference(difference: float, low: float, high: float, listings: int = 500) -> dict:
+def _difference(
+    difference: float, low: float, high: float, listings: int = 500, anytime=None
+) -> dict:
+    """A difference whose interval at this look is (low, high), and valid at every look
+    `anytime` (default: the same)."""
+    anytime_low, anytime_high = anytime or (low, high)
     return {
         "difference": difference,
         "low": low,
         "high": high,
+        "anytime_low": anytime_low,
+        "anytime_high": anytime_high,
         "paired": False,
         "champion_listings": listings,
         "challenger_listings": listings,
@@ -39,6 +46,8 @@ def _difference(difference: float, low: float, high: float, listings: int = 500)
         (_difference(0.03, 0.01, 0.05), "reject"),
         (_difference(-0.01, -0.03, 0.01), "wait"),  # the interval holds 0
         (_difference(-0.03, -0.05, -0.01, listings=50), "wait"),  # too little evidence
+        # this look alone would promote, but not what holds at every look
+        (_difference(-0.03, -0.05, -0.01, anytime=(-0.06, 0.002)), "wait"),
         (None, "wait"),
     ],
 )
