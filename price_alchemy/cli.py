@@ -207,7 +207,8 @@ def online_report(
         typer.echo(
             f"challenger - champion RMSLE {difference['difference']:+.4f}"
             f" (95% {difference['low']:+.4f} .. {difference['high']:+.4f}; valid at every look,"
-            f" which decides: {difference['anytime_low']:+.4f} .. {difference['anytime_high']:+.4f})"
+            f" which decides: {difference['anytime_low']:+.4f}"
+            f" .. {difference['anytime_high']:+.4f})"
         )
 
 
