@@ -25,9 +25,9 @@ def _jwt_secret(airflow_home: Path) -> str:
 def airflow_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
     """`base` (default: this process's environment) plus what Airflow needs to run here.
 
-    Airflow variables already set in `base` win, so a deployment can point Airflow at Postgres
-    or another DAG folder without touching this code; `PRICE_ALCHEMY_HOME` is always the
-    absolute state directory, so tasks find the same state whatever their working directory.
+    Airflow variables already set (not empty) in `base` win, so a deployment can point Airflow
+    at Postgres or another DAG folder without touching this code; `PRICE_ALCHEMY_HOME` is always
+    the absolute state directory, so tasks find the same state whatever their working directory.
     """
     env = dict(os.environ if base is None else base)
     defaults = {
@@ -37,4 +37,5 @@ def airflow_environment(settings: Settings, base: dict[str, str] | None = None) 
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__API_AUTH__JWT_SECRET": _jwt_secret(settings.airflow_home),
     }
-    return defaults | env | {"PRICE_ALCHEMY_HOME": str(settings.home)}
+    chosen = {key: value for key, value in env.items() if value or key not in defaults}
+    return defaults | chosen | {"PRICE_ALCHEMY_HOME": str(settings.home)}
