@@ -5,7 +5,8 @@
 With `--experiment`: our API alone, from the registry, with a live experiment off, split 0.5
 and shadow, side by side (the cost of the second model; see the README's Online evaluation):
 `--rounds` rounds, each serving the three in turn, so that the machine's noise falls on all
-three alike; each figure is the median over rounds, with its spread.
+three alike; each figure is the median over rounds (errors: their sum), and each ratio to
+"off" the median of the rounds' own ratios.
 
 The model: the champion of `--home` (e.g. after `make demo`), or else one trained here by the
 pipeline's own stages on `--rows` demo listings. It is exported (`export-model`) and served
@@ -188,22 +189,26 @@ def _experiments(settings: Settings, work: Path, bodies: dict, seconds: float, r
                 single, batch = bodies["ours_single"], bodies["ours_batch"]
                 found[name].append(_measure(url, single, batch, seconds, scale=4))
     results = {name: _median_figures(runs) for name, runs in found.items()}
-    off = results["off"]["c32"]
     for name in EXPERIMENTS:
-        c32 = results[name]["c32"]
-        results[name]["c32_rps_vs_off"] = round(c32["rps"] / off["rps"], 3)
-        results[name]["c32_p99_vs_off"] = round(c32["p99_ms"] / off["p99_ms"], 3)
+        pairs = list(zip(found[name], found["off"], strict=True))  # each round against its off
+        for figure in ("rps", "p99_ms"):
+            ratios = [run["c32"][figure] / off["c32"][figure] for run, off in pairs]
+            results[name][f"c32_{figure.removesuffix('_ms')}_vs_off"] = round(
+                statistics.median(ratios), 3
+            )
         results[name]["c32_rps_rounds"] = [run["c32"]["rps"] for run in found[name]]
     return results
 
 
 def _median_figures(runs: list[dict]) -> dict:
-    """The median over runs of every number in the figures (nested one level)."""
-    first = runs[0]
+    """The median over runs of every number in the figures (nested one level); errors are
+    summed, so that an error in any round shows."""
     median = {}
-    for key, value in first.items():
+    for key, value in runs[0].items():
         if isinstance(value, dict):
             median[key] = _median_figures([run[key] for run in runs])
+        elif "errors" in key:
+            median[key] = sum(run[key] for run in runs)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             median[key] = round(statistics.median(run[key] for run in runs), 3)
         else:

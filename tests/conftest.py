@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-if "AIRFLOW_HOME" not in os.environ:
+if not os.environ.get("AIRFLOW_HOME"):
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="pa-airflow-")
     atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

@@ -95,6 +95,17 @@ def status_history(client: MlflowClient, name: str, version: str) -> list[dict]:
     return json.loads(client.get_model_version(name, version).tags.get(STATUS_HISTORY, "[]"))
 
 
+def holding_since(client: MlflowClient, name: str, version: str, status: str) -> datetime:
+    """Since when `version` has held `status` (its latest such entry in the status history;
+    else, for a version given its alias by hand, when it was registered), naive UTC."""
+    found = client.get_model_version(name, version)
+    history = json.loads(found.tags.get(STATUS_HISTORY, "[]"))
+    entries = [entry["since"] for entry in history if entry["status"] == status]
+    if entries:
+        return datetime.fromisoformat(entries[-1]).astimezone(UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(found.creation_timestamp / 1000, UTC).replace(tzinfo=None)
+
+
 def register_model(
     client: MlflowClient,
     name: str,

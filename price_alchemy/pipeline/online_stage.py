@@ -16,7 +16,8 @@ from price_alchemy.data.backends import open_warehouse
 from price_alchemy.data.extract import naive_utc, window_key
 from price_alchemy.data.prediction_store import open_prediction_store
 from price_alchemy.lifecycle import names
-from price_alchemy.lifecycle.registry import alias_version
+from price_alchemy.lifecycle.names import CHALLENGER, CHAMPION
+from price_alchemy.lifecycle.registry import alias_version, holding_since
 from price_alchemy.lifecycle.tracking import code_version_tags, ensure_experiment, use_tracking
 from price_alchemy.monitoring.online import (
     daily_rmsle,
@@ -88,18 +89,18 @@ def run_online_report(
     client = use_tracking(settings)
     champion = alias_version(client, settings.model_name, settings.model_alias)
     challenger = alias_version(client, settings.model_name, settings.challenger_alias)
-    compared = (champion, challenger) if champion and challenger else None
+    difference = None
+    if champion and challenger:
+        compared = (champion, challenger)
+        evidence = _experiment_pairs(settings, compared, (start, end), pairs)
+        difference = rmsle_difference(evidence, versions=compared, planned=online.planned_listings)
     report: dict = {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "suggestions": int(len(pairs)),
         "with_sale": int(pairs["sold_price"].notna().sum()),
         "versions": version_metrics(pairs),
-        "difference": (
-            rmsle_difference(pairs, versions=compared, planned=online.planned_listings)
-            if compared
-            else None
-        ),
+        "difference": difference,
         "champion_version": champion,
         "challenger_version": challenger,
     }
@@ -107,6 +108,24 @@ def run_online_report(
     page = write_online_report(report, daily_rmsle(pairs), out_dir)
     run_id = _log(settings, report, out_dir)
     return OnlineReport(**report, report_uri=str(page), mlflow_run_id=run_id)
+
+
+def _experiment_pairs(
+    settings: Settings, versions: tuple[str, str], window: tuple[datetime, datetime], pairs
+) -> pd.DataFrame:
+    """The suggestions of the experiment between the champion and the challenger `versions`:
+    all since both held their aliases, however long ago (the interval that decides is valid
+    at every look only when each look keeps every earlier observation), none from before;
+    `pairs`: those of the report's `window`, read again only when the experiment is older."""
+    client, name = use_tracking(settings), settings.model_name
+    began = max(
+        holding_since(client, name, versions[0], CHAMPION),
+        holding_since(client, name, versions[1], CHALLENGER),
+    )
+    start, end = window
+    if began < start:
+        return latest_suggestions(read_pairs(settings, began, end))
+    return pairs[pd.to_datetime(pairs["created_at"]) >= pd.Timestamp(began)]
 
 
 def _log(settings: Settings, report: dict, out_dir) -> str:

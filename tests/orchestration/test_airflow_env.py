@@ -1,6 +1,6 @@
 """The environment Airflow runs in: the state directory's Airflow home and the repo's DAGs by
 default, a deployment's own Airflow settings when it sets them, and never an empty one (an
-empty AIRFLOW_HOME would send Airflow to ~/airflow, a database nobody migrated)."""
+empty AIRFLOW_HOME would send Airflow to the working directory, a database nobody migrated)."""
 
 from price_alchemy.orchestration.airflow_env import airflow_environment
 from price_alchemy.settings import Settings

@@ -15,17 +15,16 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import psutil
 import pytest
 
 from price_alchemy.data.backends import open_warehouse
-from price_alchemy.data.prediction_store import open_prediction_store
 from price_alchemy.demo.generator import generate_listings
 from price_alchemy.lifecycle.registry import champion_version
 from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.orchestration.airflow_services import start_services, stop_services, wait_healthy
 from tests.support.airflow_api import AirflowApi
+from tests.support.evidence import write_evidence
 from tests.support.listings import put_listings
 from tests.support.ports import PortTaken, on_free_port, says_port_taken
 from tests.support.project import Project
@@ -138,7 +137,7 @@ def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
     assert second_run.data.tags["trigger.reason"] == retrain["conf"]["reason"]
     assert second_run.data.tags["promotion.decision"].startswith("promoted: RMSLE")
 
-    _live_evidence_of_a_better_challenger(settings, client, datetime.now(UTC))
+    _live_evidence_of_a_better_challenger(settings, client)
     form = {"window_days": 2, "retrain": "never", "approval": "required"}
     monitor_id = api.trigger(MONITORING, form, datetime.now(UTC).isoformat())
     waiting = api.wait_for_task(
@@ -170,7 +169,7 @@ def _took_in_the_pause(scheduler_log, run_id: str) -> bool:
     return f"TaskInstance Finished: {task}" in scheduler_log.read_text(errors="replace")
 
 
-def _live_evidence_of_a_better_challenger(settings, client, now: datetime) -> None:
+def _live_evidence_of_a_better_challenger(settings, client) -> None:
     """Version 3 (the champion's model registered again) as challenger, and a prediction log
     and outcomes in which it priced 300 sold listings within 2% and the champion 300 within
     30%: better with 95% confidence over more than online.min_listings per arm."""
@@ -179,34 +178,5 @@ def _live_evidence_of_a_better_challenger(settings, client, now: datetime) -> No
     source = f"models:/{name}/{champion.version}"
     version = client.create_model_version(name, source, champion.run_id).version
     client.set_registered_model_alias(name, "challenger", str(version))
-    sold = np.random.default_rng(7).uniform(10, 200, 600)
     arms = [("champion", str(champion.version), 1.3), ("challenger", str(version), 1.02)]
-    rows, outcomes = [], []
-    for i, price in enumerate(sold):
-        arm, model_version, off = arms[i % 2]
-        rows.append(_logged(f"sim-{i}", arm, model_version, price * off, now))
-        outcomes.append(
-            {
-                "listing_id": f"sim-{i}",
-                "event": "sold",
-                "price": float(price),
-                "occurred_at": now.replace(tzinfo=None),
-                "received_at": now.replace(tzinfo=None),
-            }
-        )
-    store = open_prediction_store(settings)
-    store.create()
-    store.write(rows)
-    store.write_outcomes(outcomes)
-    store.close()
-
-
-def _logged(listing_id: str, arm: str, version: str, price: float, now: datetime) -> dict:
-    return {
-        "request_id": listing_id, "position": 0, "name": "item", "item_condition_id": 2,
-        "category_name": None, "brand_name": None, "shipping": 1, "item_description": None,
-        "price": price, "low": price * 0.8, "high": price * 1.25, "currency": "USD",
-        "model_name": "price-alchemy", "model_version": version,
-        "created_at": (now - timedelta(hours=1)).replace(tzinfo=None),
-        "listing_id": listing_id, "seller_id": None, "arm": arm, "served": 1, "traffic": "live",
-    }  # fmt: skip
+    write_evidence(settings, arms, 600, datetime.now(UTC).replace(tzinfo=None))

@@ -4,6 +4,7 @@ then the report: per version, the count and the RMSLE that the answers and the s
 imply; the challenger-minus-champion interval; synthetic traffic left out."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -13,11 +14,14 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from price_alchemy.cli import app as cli
+from price_alchemy.lifecycle.names import STATUS_HISTORY
+from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.monitoring.online import rmsle_difference
 from price_alchemy.pipeline.online_stage import run_online_report
 from price_alchemy.schema import LISTING_FIELDS
 from price_alchemy.serving.app import create_app
 from tests.support.champion import register_challenger
+from tests.support.evidence import write_evidence
 
 TOKEN = "online-report-token"
 
@@ -52,9 +56,7 @@ def served(experiment):
             json={"listings": bodies[:10]},
             headers={"X-Traffic": "load"},
         )
-        outcomes = [
-            {"listing_id": i, "event": "sold", "price": sold[i]} for i in list(sold)[:120]
-        ]
+        outcomes = [{"listing_id": i, "event": "sold", "price": sold[i]} for i in list(sold)[:120]]
         auth = {"Authorization": f"Bearer {TOKEN}"}
         posted = client.post("/v1/outcomes", json={"outcomes": outcomes}, headers=auth)
         assert posted.status_code == 200
@@ -101,8 +103,8 @@ def test_the_report_gives_what_the_answers_and_sales_imply(served):
 
 def test_the_report_joins_in_each_store(experiment, fresh_log):
     """On sqlite, Postgres and BigQuery (the join runs in the store): a listing priced twice
-    counts once, by its latest answer; a sale posted again replaces the first; a listing
-    listed but not sold counts among the suggestions only."""
+    (then edited) counts once, by its latest answer; a sale posted again replaces the first; a
+    listing listed but not sold counts among the suggestions only."""
     settings = fresh_log(experiment[0])
     listings = [
         {"listing_id": f"b-{i}", "name": f"Nike shoes size {i}", "item_condition_id": 1 + i % 5,
@@ -115,7 +117,8 @@ def test_the_report_joins_in_each_store(experiment, fresh_log):
     listed = [{"listing_id": f"b-{i}", "event": "listed", "price": 50.0} for i in range(40, 50)]
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(settings)) as client:
-        client.post("/v1/price-suggestions", json={"listings": listings[:10]})
+        edited = [listing | {"name": "Lot of 5 luxury watches"} for listing in listings[:10]]
+        client.post("/v1/price-suggestions", json={"listings": edited})  # then edited
         answers = client.post("/v1/price-suggestions", json={"listings": listings}).json()
         for outcomes in (first, final + listed):
             posted = client.post("/v1/outcomes", json={"outcomes": outcomes}, headers=auth)
@@ -128,6 +131,27 @@ def test_the_report_joins_in_each_store(experiment, fresh_log):
         count, with_sale, rmsle = implied[v["model_version"]]
         assert (v["suggestions"], v["with_sale"]) == (count, with_sale)
         assert v["rmsle"] == pytest.approx(rmsle, abs=1e-3)
+
+
+def test_the_evidence_counts_from_when_the_experiment_began(trained_settings):
+    """An experiment that began 40 days ago is judged on every sale since then, also those
+    older than the report's 30 days; suggestions from before it began are left out."""
+    settings, trained = trained_settings
+    version = register_challenger(settings, trained)
+    client, now = use_tracking(settings), datetime.now(UTC).replace(tzinfo=None)
+    began = (now - timedelta(days=40)).replace(tzinfo=UTC).isoformat()
+    for held, status in (("1", "champion"), (version, "challenger")):
+        history = [{"status": status, "since": began, "reason": "an experiment of 40 days"}]
+        client.set_model_version_tag(settings.model_name, held, STATUS_HISTORY, json.dumps(history))
+    write_evidence(settings, [("champion", "1", 3.0)], 100, now - timedelta(days=50), seed=1)
+    arms = [("champion", "1", 1.3), ("challenger", version, 1.02)]
+    write_evidence(settings, arms, 400, now - timedelta(days=35), seed=2)
+    report = run_online_report(now, 30, settings)
+    assert report.suggestions == 0  # nothing in the report's own window
+    found = report.difference
+    assert (found["champion_listings"], found["challenger_listings"]) == (200, 200)
+    assert found["difference"] == pytest.approx(np.log(1.02) - np.log(1.3), abs=0.02)
+    assert found["anytime_high"] < 0
 
 
 def test_the_command_prints_the_report_as_json(served, monkeypatch):
