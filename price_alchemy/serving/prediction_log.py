@@ -113,9 +113,9 @@ class PredictionLog:
         try:
             self.store.write(rows)
         except PredictionStoreError as error:
+            self.on_drop(len(rows))  # counted before the error shows, so whoever sees it sees both
             self.last_error = str(error)
             log.error("prediction log: %d rows not written: %s", len(rows), self.last_error)
-            self.on_drop(len(rows))
             return
         self.written += len(rows)
         self.last_error = None
