@@ -3,8 +3,11 @@ none of them trained on.
 
 `BlendRegressor` holds out a seeded share of its rows as the validation split, fits each member
 on the rest (members that can stop early watch the validation split), then fits non-negative
-weights on the members' validation predictions. Each member's own predictions
-stay available, so every member can be scored beside the blend.
+weights on the members' validation predictions, unless weights fit that way do worse on rows
+they were not fit on than the best member alone (cross-validated on the validation split): then
+the best member takes all the weight, so the blend never serves worse than its best member
+would. Each member's own predictions stay available, so every member can be scored beside the
+blend.
 """
 
 import logging
@@ -34,6 +37,29 @@ def fit_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:
     return weights
 
 
+def choose_weights(
+    predictions: np.ndarray, target: np.ndarray, folds: int = 5, seed: int = 0
+) -> np.ndarray:
+    """The blend's weights on members' `predictions` (one column each) of rows they did not
+    fit: `fit_weights` of every row when, over `folds` folds of the rows, weights fit on the
+    other folds predict each fold better than the member best on the other folds; else all
+    the weight on the member best on every row."""
+    errors = (predictions - target[:, None]) ** 2
+    best = np.zeros(predictions.shape[1])
+    best[int(np.argmin(errors.sum(axis=0)))] = 1.0
+    folds = min(folds, len(target))
+    if predictions.shape[1] == 1 or folds < 2:
+        return best if predictions.shape[1] == 1 else fit_weights(predictions, target)
+    fold_of = np.random.default_rng(seed).permutation(len(target)) % folds
+    blended = single = 0.0
+    for fold in range(folds):
+        held, rest = fold_of == fold, fold_of != fold
+        weights = fit_weights(predictions[rest], target[rest])
+        blended += float(np.sum((predictions[held] @ weights - target[held]) ** 2))
+        single += float(errors[held, int(np.argmin(errors[rest].sum(axis=0)))].sum())
+    return fit_weights(predictions, target) if blended < single else best
+
+
 class BlendRegressor(RegressorMixin, BaseEstimator):
     """Members fit on most rows; weights fit on a held-out validation split of the rest."""
 
@@ -55,7 +81,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             self.members_[name] = _fit_member(clone(member), fit_X, fit_y, val_X, val_y)
             log.info("blend member %s fit in %.1f s", name, time.perf_counter() - started)
         val_predictions = np.column_stack(list(self.predict_members(val_X).values()))
-        self.weights_ = fit_weights(val_predictions, val_y)
+        self.weights_ = choose_weights(val_predictions, val_y, seed=self.seed)
         self.validation_rows_ = int(held_out.sum())
         log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights().items()})
         return self

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 
-from price_alchemy.model.blend import BlendRegressor, fit_weights
+from price_alchemy.model.blend import BlendRegressor, choose_weights, fit_weights
 from price_alchemy.model.members import TopColumnsLGBM
 
 
@@ -25,9 +25,39 @@ def test_fit_weights_never_goes_negative() -> None:
     assert (weights >= 0).all() and weights[0] == pytest.approx(1.0, abs=1e-6)
 
 
-def _data(rows: int = 2000):
-    rng = np.random.default_rng(2)
-    X = sp.random(rows, 40, density=0.2, format="csr", dtype=np.float32, random_state=3)
+class Noise(DummyRegressor):
+    """A member that learnt nothing: its predictions are the mean plus noise."""
+
+    def predict(self, X):
+        rng = np.random.default_rng(X.shape[0])
+        return super().predict(X) + rng.normal(scale=2.0, size=X.shape[0])
+
+
+def _rmse(predicted, y) -> float:
+    return float(np.sqrt(np.mean((predicted - y) ** 2)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_blend_with_a_noise_member_never_loses_to_its_best_member(seed) -> None:
+    X, y = _data(seed=seed)
+    members = [("linear", Ridge(alpha=0.1)), ("noise", Noise())]
+    blend = BlendRegressor(members, validation_size=0.1, seed=seed).fit(X[:1500], y[:1500])
+    best = blend.predict_members(X[1500:])["linear"]
+    assert blend.weights() == {"linear": 1.0, "noise": 0.0}
+    assert _rmse(blend.predict(X[1500:]), y[1500:]) <= _rmse(best, y[1500:])
+
+
+def test_members_that_each_see_part_of_the_target_are_blended() -> None:
+    rng = np.random.default_rng(5)
+    left, right = rng.normal(size=(2, 400))
+    members = np.column_stack([2 * left, 2 * right])  # each the target's half, doubled
+    weights = choose_weights(members, left + right + rng.normal(scale=0.1, size=400))
+    np.testing.assert_allclose(weights, [0.5, 0.5], atol=0.02)
+
+
+def _data(rows: int = 2000, seed: int = 2):
+    rng = np.random.default_rng(seed)
+    X = sp.random(rows, 40, density=0.2, format="csr", dtype=np.float32, random_state=seed + 1)
     y = X @ rng.normal(size=40) + 0.5 * (X[:, 0].toarray().ravel() > 0) * (
         X[:, 1].toarray().ravel() > 0
     )
