@@ -1,7 +1,7 @@
 """The online loop, simulated end to end: does live evidence pick the right model, and how many
 sales does it need?
 
-    python benchmarks/online_loop.py [--seeds 20] [--gap 0.03] [--step 500] [--max-listings 30000]
+    python benchmarks/online_loop.py [--seeds 20] [--gap 0.03] [--step 500] [--max-listings 60000]
 
 A champion and a challenger are trained on a demo market (the challenger with other
 parameters, so their prices differ). For each seed and each world ("better": the challenger's
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--gap", type=float, default=0.03)
     parser.add_argument("--step", type=int, default=500)
-    parser.add_argument("--max-listings", type=int, default=30_000)
+    parser.add_argument("--max-listings", type=int, default=60_000)
     parser.add_argument("--min-listings", type=int, default=200)
     parser.add_argument("--rows", type=int, default=30_000, help="demo listings to train on")
     args = parser.parse_args(argv)
