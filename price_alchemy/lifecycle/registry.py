@@ -82,25 +82,28 @@ def decide_promotion(
 def record_status(client: MlflowClient, name: str, version: str, status: str, reason: str) -> None:
     """Set the version's status (champion, challenger, retired) and append it, with when and
     why, to its history (the last HISTORY_KEPT entries are kept)."""
-    found = client.get_model_version(name, version)
-    history = json.loads(found.tags.get(STATUS_HISTORY, "[]"))
+    history = history_of(client.get_model_version(name, version))
     when = datetime.now(UTC).isoformat(timespec="seconds")
     history.append({"status": status, "since": when, "reason": reason[:500]})
     client.set_model_version_tag(name, version, STATUS_HISTORY, json.dumps(history[-HISTORY_KEPT:]))
     client.set_model_version_tag(name, version, STATUS, status)
 
 
+def history_of(found) -> list[dict]:
+    """The statuses of a fetched model version, oldest first."""
+    return json.loads(found.tags.get(STATUS_HISTORY, "[]"))
+
+
 def status_history(client: MlflowClient, name: str, version: str) -> list[dict]:
     """The version's statuses, oldest first."""
-    return json.loads(client.get_model_version(name, version).tags.get(STATUS_HISTORY, "[]"))
+    return history_of(client.get_model_version(name, version))
 
 
 def holding_since(client: MlflowClient, name: str, version: str, status: str) -> datetime:
     """Since when `version` has held `status` (its latest such entry in the status history;
     else, for a version given its alias by hand, when it was registered), naive UTC."""
     found = client.get_model_version(name, version)
-    history = json.loads(found.tags.get(STATUS_HISTORY, "[]"))
-    entries = [entry["since"] for entry in history if entry["status"] == status]
+    entries = [entry["since"] for entry in history_of(found) if entry["status"] == status]
     if entries:
         return datetime.fromisoformat(entries[-1]).astimezone(UTC).replace(tzinfo=None)
     return datetime.fromtimestamp(found.creation_timestamp / 1000, UTC).replace(tzinfo=None)

@@ -16,7 +16,6 @@ from price_alchemy.data.backends import open_warehouse
 from price_alchemy.data.extract import naive_utc, window_key
 from price_alchemy.data.prediction_store import open_prediction_store
 from price_alchemy.lifecycle import names
-from price_alchemy.lifecycle.names import CHALLENGER, CHAMPION
 from price_alchemy.lifecycle.registry import alias_version, holding_since
 from price_alchemy.lifecycle.tracking import code_version_tags, ensure_experiment, use_tracking
 from price_alchemy.monitoring.online import (
@@ -92,7 +91,7 @@ def run_online_report(
     difference = None
     if champion and challenger:
         compared = (champion, challenger)
-        evidence = _experiment_pairs(settings, compared, (start, end), pairs)
+        evidence = _experiment_pairs(settings, client, compared, (start, end), pairs)
         difference = rmsle_difference(evidence, versions=compared, planned=online.planned_listings)
     report: dict = {
         "start": start.isoformat(),
@@ -111,16 +110,16 @@ def run_online_report(
 
 
 def _experiment_pairs(
-    settings: Settings, versions: tuple[str, str], window: tuple[datetime, datetime], pairs
+    settings: Settings, client, versions: tuple[str, str], window: tuple[datetime, datetime], pairs
 ) -> pd.DataFrame:
     """The suggestions of the experiment between the champion and the challenger `versions`:
     all since both held their aliases, however long ago (the interval that decides is valid
     at every look only when each look keeps every earlier observation), none from before;
     `pairs`: those of the report's `window`, read again only when the experiment is older."""
-    client, name = use_tracking(settings), settings.model_name
+    name = settings.model_name
     began = max(
-        holding_since(client, name, versions[0], CHAMPION),
-        holding_since(client, name, versions[1], CHALLENGER),
+        holding_since(client, name, versions[0], names.CHAMPION),
+        holding_since(client, name, versions[1], names.CHALLENGER),
     )
     start, end = window
     if began < start:

@@ -1,12 +1,11 @@
 """Status: where the system keeps its state and what it currently serves, as one dict; and every
 model version with its status history and scores."""
 
-import json
 from pathlib import Path
 
 from price_alchemy.data.backends import open_warehouse
 from price_alchemy.lifecycle import names
-from price_alchemy.lifecycle.registry import champion_version
+from price_alchemy.lifecycle.registry import champion_version, history_of
 from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.settings import Settings
 
@@ -66,7 +65,7 @@ def list_models(settings: Settings) -> list[dict]:
 
 
 def _describe(client, version, online: dict[str, float]) -> dict:
-    history = json.loads(version.tags.get(names.STATUS_HISTORY, "[]"))
+    history = history_of(version)
     metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
     label = f"v{version.version}_"
     return {
