@@ -63,6 +63,8 @@ class FeatureParams(_Section):
     description_max_features: int = Field(ge=1)
     ngram_max: int = Field(ge=1, le=3)
     min_df: int = Field(ge=1)
+    word_indicator_max_features: int = Field(default=0, ge=0)
+    word_indicator_weight: float = Field(default=0.3, gt=0)
     category_title_max_features: int = Field(default=100000, ge=0)
     category_title_min_df: int = Field(default=10, ge=1)
     char_max_features: int = Field(default=0, ge=0)
@@ -70,7 +72,7 @@ class FeatureParams(_Section):
 
 
 class ModelParams(_Section):
-    """LightGBM, the tree member of the blend."""
+    """LightGBM, the tree member of the blend, on the linear model's out-of-fold prediction."""
 
     top_k: int = Field(ge=1)
     n_estimators: int = Field(ge=1)
@@ -80,6 +82,7 @@ class ModelParams(_Section):
     colsample_bytree: float = Field(gt=0, le=1)
     max_bin: int = Field(ge=2)
     early_stopping_rounds: int = Field(ge=1)
+    linear_folds: int = Field(default=3, ge=2)
     seed: int
 
 
@@ -92,6 +95,7 @@ class LinearParams(_Section):
 
 class BlendParams(_Section):
     validation_size: float = Field(gt=0, lt=1)
+    min_validation_rows: int = Field(default=2000, ge=0)
     seed: int
 
 

@@ -3,7 +3,10 @@ none of them trained on.
 
 `BlendRegressor` holds out a seeded share of its rows as the validation split, fits each member
 on the rest (members that can stop early watch the validation split), then fits non-negative
-weights on the members' validation predictions, unless weights fit that way do worse on rows
+weights on the members' validation predictions. When that split is small (fewer than
+`min_validation_rows`: a few hundred rows decide weights by chance), the weights are fit instead
+on every row's out-of-fold prediction (members fit on the other folds). Either way, weights are
+fit unless weights fit that way do worse on rows
 they were not fit on than the best member alone (cross-validated on the validation split): then
 the best member takes all the weight, so the blend never serves worse than its best member
 would. Each member's own predictions stay available, so every member can be scored beside the
@@ -63,10 +66,19 @@ def choose_weights(
 class BlendRegressor(RegressorMixin, BaseEstimator):
     """Members fit on most rows; weights fit on a held-out validation split of the rest."""
 
-    def __init__(self, members=(), validation_size: float = 0.1, seed: int = 0) -> None:
+    def __init__(
+        self,
+        members=(),
+        validation_size: float = 0.1,
+        seed: int = 0,
+        min_validation_rows: int = 0,
+        folds: int = 3,
+    ) -> None:
         self.members = members
         self.validation_size = validation_size
         self.seed = seed
+        self.min_validation_rows = min_validation_rows
+        self.folds = folds
 
     def fit(self, X, y) -> "BlendRegressor":
         if not self.members:
@@ -80,11 +92,30 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             started = time.perf_counter()
             self.members_[name] = _fit_member(clone(member), fit_X, fit_y, val_X, val_y)
             log.info("blend member %s fit in %.1f s", name, time.perf_counter() - started)
-        val_predictions = np.column_stack(list(self.predict_members(val_X).values()))
-        self.weights_ = choose_weights(val_predictions, val_y, seed=self.seed)
-        self.validation_rows_ = int(held_out.sum())
+        predictions, target = self._predict_members(val_X), val_y
+        if len(val_y) < self.min_validation_rows:
+            log.info("%d validation rows: weights fit on out-of-fold predictions", len(val_y))
+            predictions = np.vstack([self._out_of_fold(fit_X, fit_y, val_X, val_y), predictions])
+            target = np.concatenate([fit_y, val_y])
+        self.weights_ = choose_weights(predictions, target, seed=self.seed)
+        self.validation_rows_ = len(target)
         log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights().items()})
         return self
+
+    def _predict_members(self, X) -> np.ndarray:
+        return np.column_stack(list(self.predict_members(X).values()))
+
+    def _out_of_fold(self, X, y, val_X, val_y) -> np.ndarray:
+        """Each row of `X`'s prediction by every member fit on the other folds (stopping early
+        on the validation split), one column per member."""
+        fold_of = np.random.default_rng(self.seed).permutation(len(y)) % self.folds
+        predictions = np.empty((len(y), len(self.members)))
+        for fold in range(self.folds):
+            held, rest = fold_of == fold, fold_of != fold
+            for column, (_, member) in enumerate(self.members):
+                fitted = _fit_member(clone(member), X[rest], y[rest], val_X, val_y)
+                predictions[held, column] = fitted.predict(X[held])
+        return predictions
 
     def predict(self, X) -> np.ndarray:
         return self.predict_with([member.predict for member in self.members_.values()], X)

@@ -6,8 +6,16 @@ levels; the brand and each title word cross the category, since a brand's premiu
 word such as "case" says about the price differ by category).
 `build_preprocessor` returns the sklearn steps that first fill missing brands from titles
 (`brand_inference`), then do this, then TF-IDF the texts (word 1-2-grams, optionally character
-n-grams of the title) and one-hot the categories, so training and serving share exactly one
-transformation. The matrix is sparse float32 from end to end.
+n-grams of the title), mark which words the listing's text holds at all, and one-hot the
+categories, so training and serving share exactly one transformation. The matrix is sparse
+float32 from end to end.
+
+Why both TF-IDF and word indicators: a TF-IDF row is l2-normalised, so a word's value shrinks as
+the text around it grows, while a word such as "broken" or "sealed" moves a price by about the
+same amount in a short description as in a long one. The linear model sees that constant effect
+only through 0/1 columns. They are weighted down (`word_indicator_weight`), which makes the
+linear model's penalty on them heavier (by 1/weight²), so they carry only what the TF-IDF
+cannot.
 """
 
 import re
@@ -141,12 +149,32 @@ def _char_tfidf(params: FeatureParams) -> TfidfVectorizer:
     )
 
 
+def weighted(X: sp.csr_matrix, weight: float) -> sp.csr_matrix:
+    """`X` times `weight` (a smaller weight makes the linear model's penalty on it heavier)."""
+    return X * np.float32(weight)
+
+
+def _word_indicators(params: FeatureParams) -> Pipeline:
+    counts = CountVectorizer(
+        binary=True,
+        min_df=params.min_df,
+        max_features=params.word_indicator_max_features,
+        dtype=np.float32,
+    )
+    weight = FunctionTransformer(
+        weighted, kw_args={"weight": params.word_indicator_weight}, feature_names_out="one-to-one"
+    )
+    return Pipeline([("counts", counts), ("weight", weight)])
+
+
 def _column_steps(params: FeatureParams) -> list[tuple]:
     steps = [
         ("title", _tfidf(params.name_max_features, params), "title_text"),
         ("description", _tfidf(params.description_max_features, params), "description_text"),
         ("categorical", _one_hot(params), list(CATEGORICAL_COLUMNS)),
     ]
+    if params.word_indicator_max_features:
+        steps.append(("description_words", _word_indicators(params), "description_text"))
     if params.category_title_max_features:
         steps.append(("category_title", _cross_tfidf(params), "category_title"))
     if params.char_max_features:

@@ -1,8 +1,10 @@
 """Blend members: the sparse linear model and LightGBM, each built from its params section.
 
-LightGBM on every one of the ~200k sparse columns is too slow on two cores, so
+LightGBM on every one of the ~250k sparse columns is too slow on two cores, so
 `TopColumnsLGBM` keeps the `top_k` columns that are non-zero in the most training rows (the
 one-hots and the common words and phrases) and stops early on the blend's validation split.
+The served tree member gives it the linear model's prediction too (`trees_on_linear`); models
+registered before that hold a `TopColumnsLGBM` on `top_k` raw columns as their tree member.
 """
 
 import time
@@ -13,7 +15,7 @@ from lightgbm import LGBMRegressor, early_stopping
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 
-from price_alchemy.params import LinearParams, ModelParams
+from price_alchemy.params import LinearParams
 
 SINGLE_THREAD_ROWS = 2048  # predicting fewer rows uses one thread
 
@@ -119,7 +121,9 @@ class TopColumnsLGBM(RegressorMixin, BaseEstimator):
         # is called itself: the sklearn wrapper re-validates X and re-reads every training
         # parameter on each call (~0.6 ms, most of a single-listing prediction)
         threads = 1 if X.shape[0] < SINGLE_THREAD_ROWS else 0
-        prices = self.booster_.booster_.predict(X[:, self.columns_], num_threads=threads)
+        if len(self.columns_) < X.shape[1]:
+            X = X[:, self.columns_]
+        prices = self.booster_.booster_.predict(X, num_threads=threads)
         return cast(np.ndarray, prices)
 
     def num_trees(self) -> int:
@@ -130,8 +134,3 @@ class TopColumnsLGBM(RegressorMixin, BaseEstimator):
         """(column index in the full matrix, total gain) for every column kept."""
         gain = self.booster_.booster_.feature_importance(importance_type="gain")
         return self.columns_, gain
-
-
-def build_lgbm(params: ModelParams, time_limit: float | None = None) -> TopColumnsLGBM:
-    """LightGBM from the `model` params section (its fields are the estimator's arguments)."""
-    return TopColumnsLGBM(**params.model_dump(), time_limit=time_limit)

@@ -20,10 +20,12 @@ from price_alchemy.model.features import (
     category_words,
     prepare_listings,
     split_tokens,
+    weighted,
 )
 from price_alchemy.model.members import TopColumnsLGBM
 from price_alchemy.model.price_range import PriceRangeModel
 from price_alchemy.model.train import to_price
+from price_alchemy.model.trees_on_linear import TreesOnLinear
 
 PICKLED = (
     BlendRegressor,
@@ -31,12 +33,14 @@ PICKLED = (
     ColumnUnion,
     PriceRangeModel,
     TopColumnsLGBM,
+    TreesOnLinear,
     as_sparse_float32,
     categorical_tokens,
     category_words,
     prepare_listings,
     split_tokens,
     to_price,
+    weighted,
 )
 for _pickled in PICKLED:  # pickle (and cloudpickle) name an object by its __module__
     _pickled.__module__ = __name__

@@ -28,6 +28,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from price_alchemy.model.blend import BlendRegressor
 from price_alchemy.model.column_values import Columns
 from price_alchemy.model.features import ColumnUnion, listing_columns
+from price_alchemy.model.trees_on_linear import TreesOnLinear
 from price_alchemy.schema import LISTING_FIELDS
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,9 @@ def direct_predict(estimator, method: str = "predict") -> Callable:
     if isinstance(estimator, BlendRegressor) and method == "predict":
         members = [direct_predict(member) for member in estimator.members_.values()]
         return lambda X: estimator.predict_with(members, X)
+    if isinstance(estimator, TreesOnLinear) and method == "predict":
+        linears = [direct_predict(linear) for linear in estimator.linears_]
+        return lambda X: estimator.predict_given(X, estimator.linear_prediction(X, linears))
     if type(estimator) is TfidfVectorizer and method == "transform":
         return _tfidf_transform(estimator)
     if type(estimator) is Ridge and method == "predict" and np.ndim(estimator.coef_) == 1:

@@ -1,7 +1,7 @@
 """Train: split validated listings and fit the price model, one sklearn pipeline end to end.
 
-The model is the feature preprocessor followed by a blend of Ridge and LightGBM on the sparse
-matrix, trained on log1p(price) and answering in dollars, with a price range calibrated on
+The model is the feature preprocessor followed by a blend of Ridge on the sparse matrix and
+LightGBM on Ridge's out-of-fold prediction plus the most frequent columns, trained on log1p(price) and answering in dollars, with a price range calibrated on
 held-out training rows.
 Splits hash listing ids, so the evaluate and register stages recompute exactly the held-out
 rows that training never saw, in this run and every other.
@@ -17,8 +17,9 @@ from sklearn.pipeline import Pipeline
 from price_alchemy.errors import ActionRequired
 from price_alchemy.model.blend import BlendRegressor
 from price_alchemy.model.features import build_preprocessor
-from price_alchemy.model.members import build_lgbm, build_linear
+from price_alchemy.model.members import build_linear
 from price_alchemy.model.price_range import PriceRangeModel
+from price_alchemy.model.trees_on_linear import LINEAR_PREDICTION, build_trees_on_linear
 from price_alchemy.params import Params, SplitParams
 from price_alchemy.schema import LISTING_FIELDS
 
@@ -60,11 +61,12 @@ def sample_listings(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
 
 
 def build_blend(params: Params, time_limit: float | None = None) -> BlendRegressor:
-    """Ridge and LightGBM, weighted on the blend's validation split (LightGBM raises
-    TimeLimitExceeded past `time_limit` seconds, if given)."""
-    lgbm = build_lgbm(params.model, time_limit)
-    members = [("linear", build_linear(params.linear)), ("lgbm", lgbm)]
-    return BlendRegressor(members, params.blend.validation_size, params.blend.seed)
+    """Ridge and LightGBM on Ridge's prediction, weighted on the blend's validation split
+    (LightGBM raises TimeLimitExceeded past `time_limit` seconds, if given)."""
+    linear = build_linear(params.linear)
+    members = [("linear", linear), ("lgbm", build_trees_on_linear(linear, params.model, time_limit))]
+    blend = params.blend
+    return BlendRegressor(members, blend.validation_size, blend.seed, blend.min_validation_rows)
 
 
 def build_model(params: Params) -> TransformedTargetRegressor:
@@ -113,8 +115,10 @@ def blend_summary(model: PriceRangeModel) -> dict[str, float]:
 
 
 def feature_importance(model: PriceRangeModel) -> pd.Series:
-    """LightGBM's total gain per feature name (the columns it was given), largest first."""
+    """LightGBM's total gain per feature name (the columns it was given, and the linear
+    model's prediction), largest first."""
     features, blend = blend_of(model)
     names = features.named_steps["columns"].get_feature_names_out()
+    names = np.append(names, LINEAR_PREDICTION)  # column -1 in `importance`
     columns, gain = blend.members_["lgbm"].importance()
     return pd.Series(gain, index=names[columns]).sort_values(ascending=False)

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
 
 from price_alchemy.model.blend import BlendRegressor, choose_weights, fit_weights
 from price_alchemy.model.members import TopColumnsLGBM
@@ -88,3 +89,19 @@ def test_blend_without_members_is_an_error() -> None:
     X, y = _data(50)
     with pytest.raises(ValueError, match="at least one member"):
         BlendRegressor([]).fit(X, y)
+
+
+def test_a_small_validation_split_gives_way_to_out_of_fold_predictions_of_every_row() -> None:
+    X, y = _data(rows=1500, seed=3)
+    # a 1-nearest-neighbour member repeats its training rows' targets exactly: in-sample it
+    # would look perfect, so only out-of-fold predictions show it does worse than Ridge
+    members = [("linear", Ridge(alpha=0.1)), ("memory", KNeighborsRegressor(n_neighbors=1))]
+    blend = BlendRegressor(members, validation_size=0.05, seed=0, min_validation_rows=500)
+    blend.fit(X, y)
+    assert blend.validation_rows_ == 1500
+    assert blend.weights()["linear"] > 0.9
+    only_split = BlendRegressor(members, validation_size=0.05, seed=0).fit(X, y)
+    assert only_split.validation_rows_ == 75
+    np.testing.assert_array_equal(  # the members served are the same either way
+        blend.predict_members(X)["memory"], only_split.predict_members(X)["memory"]
+    )

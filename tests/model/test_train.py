@@ -79,10 +79,12 @@ def test_build_model_uses_params(settings) -> None:
     params = load_params(settings.params_file)
     blend = build_model(params).regressor.named_steps["blend"]
     members = dict(blend.members)
-    assert (members["lgbm"].n_estimators, members["lgbm"].learning_rate) == (60, 0.2)
-    assert (members["lgbm"].num_leaves, members["lgbm"].top_k) == (31, 2000)
-    assert members["linear"].alpha == params.linear.alpha
+    trees = members["lgbm"].trees
+    assert (trees.n_estimators, trees.learning_rate, trees.num_leaves) == (60, 0.2, 31)
+    assert members["lgbm"].top_k == 2000 and members["lgbm"].folds == params.model.linear_folds
+    assert members["linear"].alpha == members["lgbm"].linear.alpha == params.linear.alpha
     assert blend.validation_size == 0.15
+    assert blend.min_validation_rows == params.blend.min_validation_rows
 
 
 def test_fit_model_predicts_positive_finite_prices_and_beats_baseline(
