@@ -129,8 +129,12 @@ def _ingest(settings: Settings, seconds: float, concurrency: int) -> dict:
         "PRICE_ALCHEMY_OUTCOMES_RATE": "100000",
         "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
     }
-    server = subprocess.Popen([str(BIN / "price-alchemy"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(BIN / "price-alchemy"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url, server)
@@ -213,14 +217,20 @@ def main(argv: list[str] | None = None) -> int:
         intake = Settings(home=Path(work) / "ingest")
         ingest = _ingest(intake, args.ingest_seconds, args.concurrency)
     result = {"fill_seconds": fill, "report": report, "ingest": ingest}
-    print(f"{'online report':<16} {report['seconds']:>6} s  peak RSS {report['peak_rss_mb']} MB"
-          f"  ({report['suggestions']:,} suggestions, {report['with_sale']:,} with a sale)")
+    print(
+        f"{'online report':<16} {report['seconds']:>6} s  peak RSS {report['peak_rss_mb']} MB"
+        f"  ({report['suggestions']:,} suggestions, {report['with_sale']:,} with a sale)"
+    )
     if report["difference"]:
         d = report["difference"]
-        print(f"{'difference':<16} {d['difference']:+.4f} over {d['champion_listings']:,} and"
-              f" {d['challenger_listings']:,} sold listings")
-    print(f"{'outcome intake':<16} {ingest['events_per_second']:>6,} events/s"
-          f"  ({ingest['events']:,} in {ingest['seconds']} s, {ingest['errors']} errors)")
+        print(
+            f"{'difference':<16} {d['difference']:+.4f} over {d['champion_listings']:,} and"
+            f" {d['challenger_listings']:,} sold listings"
+        )
+    print(
+        f"{'outcome intake':<16} {ingest['events_per_second']:>6,} events/s"
+        f"  ({ingest['events']:,} in {ingest['seconds']} s, {ingest['errors']} errors)"
+    )
     print(json.dumps(result))
     return 0
 

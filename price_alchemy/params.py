@@ -51,6 +51,7 @@ class ValidationParams(_Section):
 class SplitParams(_Section):
     test_size: float = Field(gt=0, lt=1)
     calibration_size: float = Field(gt=0, lt=1)
+    calibration_max_rows: int = Field(default=20000, ge=5)
     seed: int
 
 
@@ -69,6 +70,7 @@ class FeatureParams(_Section):
     category_title_min_df: int = Field(default=10, ge=1)
     char_max_features: int = Field(default=0, ge=0)
     brand_min_count: int = Field(default=3, ge=1)
+    brand_away_min_share: float = Field(default=0.05, ge=0, le=1)
 
 
 class ModelParams(_Section):
@@ -96,6 +98,7 @@ class LinearParams(_Section):
 class BlendParams(_Section):
     validation_size: float = Field(gt=0, lt=1)
     min_validation_rows: int = Field(default=2000, ge=0)
+    max_validation_rows: int = Field(default=20000, ge=1)
     seed: int
 
 

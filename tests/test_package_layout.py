@@ -23,8 +23,17 @@ MAY_IMPORT = {
     "pipeline": {"data", "validation", "model", "lifecycle", "monitoring"},
     "serving": {"data", "model", "lifecycle"},
     "orchestration": {"data", "validation", "model", "lifecycle", "monitoring", "pipeline"},
-    "cli": {"data", "demo", "validation", "model", "lifecycle", "monitoring", "pipeline",
-            "serving", "orchestration"},
+    "cli": {
+        "data",
+        "demo",
+        "validation",
+        "model",
+        "lifecycle",
+        "monitoring",
+        "pipeline",
+        "serving",
+        "orchestration",
+    },
 }
 
 

@@ -102,9 +102,7 @@ class BigQueryPredictionStore(BigQueryTable):
                 retry=self.retry,
             )
         if errors:
-            raise PredictionStoreError(
-                f"BigQuery refused {len(errors)} outcomes, e.g. {errors[0]}"
-            )
+            raise PredictionStoreError(f"BigQuery refused {len(errors)} outcomes, e.g. {errors[0]}")
 
     @property
     def _latest_outcomes(self) -> str:

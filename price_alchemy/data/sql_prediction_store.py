@@ -36,9 +36,7 @@ def predictions_table(metadata: sa.MetaData) -> sa.Table:
 def outcomes_table(metadata: sa.MetaData) -> sa.Table:
     """One row per listing and event: the key is the primary key, so a repeat replaces."""
     columns: list[sa.Column] = [
-        sa.Column(
-            name, _SQL_TYPES[kind], nullable=not required, primary_key=name in OUTCOME_KEY
-        )
+        sa.Column(name, _SQL_TYPES[kind], nullable=not required, primary_key=name in OUTCOME_KEY)
         for name, kind, required in OUTCOME_FIELDS
     ]
     return sa.Table(OUTCOMES_TABLE, metadata, *columns)

@@ -1,7 +1,8 @@
 """Blend: several regressors on the same sparse matrix, weighted by how well they do on rows
 none of them trained on.
 
-`BlendRegressor` holds out a seeded share of its rows as the validation split, fits each member
+`BlendRegressor` holds out a seeded share of its rows (at most `max_validation_rows`) as the
+validation split, fits each member
 on the rest (members that can stop early watch the validation split), then fits non-negative
 weights on the members' validation predictions. When that split is small (fewer than
 `min_validation_rows`: a few hundred rows decide weights by chance), the weights are fit instead
@@ -23,9 +24,9 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 log = logging.getLogger(__name__)
 
 
-def _validation_mask(rows: int, share: float, seed: int) -> np.ndarray:
+def _validation_mask(rows: int, share: float, seed: int, most: int | None) -> np.ndarray:
     mask = np.zeros(rows, dtype=bool)
-    count = max(1, int(round(rows * share)))
+    count = min(max(1, int(round(rows * share))), most or rows)
     mask[np.random.default_rng(seed).choice(rows, size=count, replace=False)] = True
     return mask
 
@@ -73,19 +74,23 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         seed: int = 0,
         min_validation_rows: int = 0,
         folds: int = 3,
+        max_validation_rows: int | None = None,
     ) -> None:
         self.members = members
         self.validation_size = validation_size
         self.seed = seed
         self.min_validation_rows = min_validation_rows
         self.folds = folds
+        self.max_validation_rows = max_validation_rows
 
     def fit(self, X, y) -> "BlendRegressor":
         if not self.members:
             raise ValueError("a blend needs at least one member")
         y = np.asarray(y, dtype=float)
         log.info("blend on a %d x %d matrix with %d non-zeros", *X.shape, X.nnz)
-        held_out = _validation_mask(X.shape[0], self.validation_size, self.seed)
+        held_out = _validation_mask(
+            X.shape[0], self.validation_size, self.seed, self.max_validation_rows
+        )
         fit_X, fit_y, val_X, val_y = X[~held_out], y[~held_out], X[held_out], y[held_out]
         self.members_ = {}
         for name, member in self.members:

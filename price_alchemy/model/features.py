@@ -5,7 +5,8 @@ title; the description is read with the title and category; the category splits 
 levels; the brand and each title word cross the category, since a brand's premium and what a
 word such as "case" says about the price differ by category).
 `build_preprocessor` returns the sklearn steps that first fill missing brands from titles
-(`brand_inference`), then do this, then TF-IDF the texts (word 1-2-grams, optionally character
+(`brand_inference`), then do this, then mark brands listed away from their home categories
+(`brand_home`), then TF-IDF the texts (word 1-2-grams, optionally character
 n-grams of the title), mark which words the listing's text holds at all, and one-hot the
 categories, so training and serving share exactly one transformation. The matrix is sparse
 float32 from end to end.
@@ -29,12 +30,14 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from price_alchemy.model import brand_home
+from price_alchemy.model.brand_home import BrandHomes
 from price_alchemy.model.brand_inference import BrandFromTitle
 from price_alchemy.model.column_values import Columns, column_list, select, table_like, text_column
 from price_alchemy.params import FeatureParams
 from price_alchemy.schema import LISTING_FIELDS, NO_DESCRIPTION
 
-CATEGORICAL_COLUMNS = (
+PREPARED_CATEGORICAL = (  # built by prepare_listings
     "brand",
     "category_top",
     "category_mid",
@@ -43,6 +46,7 @@ CATEGORICAL_COLUMNS = (
     "shipping_paid",
     "brand_category",
 )
+CATEGORICAL_COLUMNS = PREPARED_CATEGORICAL + brand_home.COLUMNS
 CROSS_SEPARATOR = "\t"
 TOKEN_SEPARATOR = "\x1f"
 WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
@@ -234,6 +238,7 @@ def build_preprocessor(params: FeatureParams) -> Pipeline:
         [
             ("brand", BrandFromTitle(min_count=params.brand_min_count)),
             ("prepare", FunctionTransformer(prepare_listings)),
+            ("brand_home", BrandHomes(params.brand_away_min_share, params.brand_min_count)),
             ("columns", ColumnUnion(_column_steps(params))),
         ]
     )

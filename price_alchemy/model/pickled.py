@@ -12,6 +12,7 @@ library versions) is in the README's "Model artifacts" section.
 """
 
 from price_alchemy.model.blend import BlendRegressor
+from price_alchemy.model.brand_home import BrandHomes
 from price_alchemy.model.brand_inference import BrandFromTitle
 from price_alchemy.model.features import (
     ColumnUnion,
@@ -30,6 +31,7 @@ from price_alchemy.model.trees_on_linear import TreesOnLinear
 PICKLED = (
     BlendRegressor,
     BrandFromTitle,
+    BrandHomes,
     ColumnUnion,
     PriceRangeModel,
     TopColumnsLGBM,

@@ -1,8 +1,8 @@
 """Train: split validated listings and fit the price model, one sklearn pipeline end to end.
 
 The model is the feature preprocessor followed by a blend of Ridge on the sparse matrix and
-LightGBM on Ridge's out-of-fold prediction plus the most frequent columns, trained on log1p(price) and answering in dollars, with a price range calibrated on
-held-out training rows.
+LightGBM on Ridge's out-of-fold prediction plus the most frequent columns, trained on
+log1p(price) and answering in dollars, with a price range calibrated on held-out training rows.
 Splits hash listing ids, so the evaluate and register stages recompute exactly the held-out
 rows that training never saw, in this run and every other.
 """
@@ -64,9 +64,18 @@ def build_blend(params: Params, time_limit: float | None = None) -> BlendRegress
     """Ridge and LightGBM on Ridge's prediction, weighted on the blend's validation split
     (LightGBM raises TimeLimitExceeded past `time_limit` seconds, if given)."""
     linear = build_linear(params.linear)
-    members = [("linear", linear), ("lgbm", build_trees_on_linear(linear, params.model, time_limit))]
+    members = [
+        ("linear", linear),
+        ("lgbm", build_trees_on_linear(linear, params.model, time_limit)),
+    ]
     blend = params.blend
-    return BlendRegressor(members, blend.validation_size, blend.seed, blend.min_validation_rows)
+    return BlendRegressor(
+        members,
+        blend.validation_size,
+        blend.seed,
+        blend.min_validation_rows,
+        max_validation_rows=blend.max_validation_rows,
+    )
 
 
 def build_model(params: Params) -> TransformedTargetRegressor:
@@ -80,9 +89,11 @@ def build_model(params: Params) -> TransformedTargetRegressor:
 
 
 def fit_model(train: pd.DataFrame, params: Params) -> PriceRangeModel:
-    """The price model fit on the training listings, less a seeded share held out to
-    calibrate its price range at the nominal coverage."""
-    fit_rows, calibration = hash_split(train, params.split.calibration_size, params.split.seed + 1)
+    """The price model fit on the training listings, less a seeded share (at most
+    `calibration_max_rows`) held out to calibrate its price range at the nominal coverage."""
+    split = params.split
+    share = min(split.calibration_size, split.calibration_max_rows / len(train))
+    fit_rows, calibration = hash_split(train, share, split.seed + 1)
     log.info(
         "fitting on %d listings (%d held out for the price range)", len(fit_rows), len(calibration)
     )

@@ -7,8 +7,8 @@ every training row (so the trees learn how far to trust it on rows it did not fi
 rows it memorised) beside a compact set of the most frequent columns, and at predict time the
 mean prediction of the fold models (fit on as many rows as the out-of-fold predictions came
 from, so the trees see the same kind of input they learnt on, and no refit on all rows is
-needed). That costs a few linear fits and a small booster, where LightGBM on thousands of raw columns cost most of the training time and added
-little.
+needed). That costs a few linear fits and a small booster, where LightGBM on thousands of
+raw columns cost most of the training time and added little.
 """
 
 import numpy as np

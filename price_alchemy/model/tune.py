@@ -1,4 +1,4 @@
-"""Tune: a seeded Hyperopt TPE search over LightGBM, Ridge and feature parameters. Trials fit the
+"""Tune: a seeded Hyperopt TPE search over Ridge, feature and LightGBM parameters. Trials fit the
 whole blend on a sample of the training listings and are scored by RMSLE on a held-out part of that
 sample that neither early stopping nor the blend weights saw. The first trial is always the current
 parameters, so the search reports how much it improved on them. Each finished trial is handed to
@@ -32,38 +32,44 @@ class SearchFailed(ActionRequired):
     """Every trial failed: the parameters, the sample or the time limits need a person's look
     (each trial's error is in its MLflow run)."""
 
+
 TRIAL_SALT = 7919
-TOP_K_CHOICES = (2000, 4000, 6000, 10000)
-MIN_DF_CHOICES = (2, 3, 5)
+CHOICES = {  # searched from these values (Hyperopt samples the index)
+    "model.top_k": (100, 300, 1000),
+    "features.min_df": (2, 3, 5),
+    "features.category_title_min_df": (5, 10, 20),
+    "features.description_max_features": (50_000, 100_000, 200_000),
+}
 
 
 def search_space() -> dict:
-    """Hyperopt's space, keyed by `section.field` of params.yaml."""
+    """Hyperopt's space, keyed by `section.field` of params.yaml: what carries the blend (the
+    linear model's penalty, the word indicators' weight, vocabulary sizes and cut-offs) and
+    the tree member's main knobs."""
     return {
+        "linear.alpha": hp.loguniform("linear.alpha", math.log(1.5), math.log(25)),
+        "features.word_indicator_weight": hp.loguniform(
+            "features.word_indicator_weight", math.log(0.1), math.log(1.0)
+        ),
         "model.num_leaves": hp.qloguniform("model.num_leaves", math.log(15), math.log(127), 1),
-        "model.learning_rate": hp.loguniform("model.learning_rate", math.log(0.08), math.log(0.5)),
+        "model.learning_rate": hp.loguniform("model.learning_rate", math.log(0.05), math.log(0.3)),
         "model.min_child_samples": hp.qloguniform(
             "model.min_child_samples", math.log(5), math.log(200), 1
         ),
-        "model.colsample_bytree": hp.uniform("model.colsample_bytree", 0.2, 0.9),
-        "model.top_k": hp.choice("model.top_k", TOP_K_CHOICES),
-        "linear.alpha": hp.loguniform("linear.alpha", math.log(0.5), math.log(30)),
-        "features.min_df": hp.choice("features.min_df", MIN_DF_CHOICES),
-    }
+    } | {key: hp.choice(key, values) for key, values in CHOICES.items()}
 
 
 def _as_overrides(point: dict) -> dict:
     """A sampled point as typed params overrides (quantized floats back to int)."""
-    ints = ("model.num_leaves", "model.min_child_samples", "model.top_k", "features.min_df")
+    ints = ("model.num_leaves", "model.min_child_samples", *CHOICES)
     return {key: int(value) if key in ints else float(value) for key, value in point.items()}
 
 
 def _current_point(params: Params) -> dict:
     """The current parameters as a starting point (choices by index, as Hyperopt wants)."""
     point = {key: _lookup(params, key) for key in search_space()}
-    for key, choices in (("model.top_k", TOP_K_CHOICES), ("features.min_df", MIN_DF_CHOICES)):
-        nearest = min(range(len(choices)), key=lambda i: abs(choices[i] - point[key]))
-        point[key] = nearest
+    for key, choices in CHOICES.items():
+        point[key] = min(range(len(choices)), key=lambda i: abs(choices[i] - point[key]))
     return point
 
 

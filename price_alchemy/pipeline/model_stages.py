@@ -85,8 +85,7 @@ def _splits(clean_uri: str, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]
 def snapshot_tags(snapshot: Snapshot) -> dict[str, str]:
     """MLflow tags that trace a model to its exact data (MLflow caps tag values at 8k)."""
     return {
-        names.SNAPSHOT_PREFIX + key: str(value)[:8000]
-        for key, value in snapshot.to_dict().items()
+        names.SNAPSHOT_PREFIX + key: str(value)[:8000] for key, value in snapshot.to_dict().items()
     }
 
 

@@ -21,4 +21,3 @@ def outcome_rows(outcomes: list[Outcome], received_at: datetime) -> list[dict]:
         }
         for outcome in latest.values()
     ]
-

@@ -42,8 +42,9 @@ class Listing(BaseModel):
         examples=["m-1234567"],
     )
     seller_id: Identifier | None = Field(
-        None, description="The seller's id (same characters): the experiment's unit without a"
-        " listing id."
+        None,
+        description="The seller's id (same characters): the experiment's unit without a"
+        " listing id.",
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from price_alchemy.model.features import (
-    CATEGORICAL_COLUMNS,
+    PREPARED_CATEGORICAL,
     build_preprocessor,
     category_words,
     prepare_listings,
@@ -47,7 +47,7 @@ def test_prepare_builds_text_and_categorical_columns() -> None:
         "title_text",
         "description_text",
         "category_title",
-        *CATEGORICAL_COLUMNS,
+        *PREPARED_CATEGORICAL,
     ]
     first = prepared.iloc[0]
     assert first["title_text"] == "Zara Red dress"
@@ -188,3 +188,22 @@ def test_a_dict_of_column_lists_gives_what_the_dataframe_gives() -> None:
     assert prepared == {name: values.tolist() for name, values in prepare_listings(frame).items()}
     preprocessor = build_preprocessor(TINY).fit(frame)
     assert (preprocessor.transform(columns) != preprocessor.transform(frame)).nnz == 0
+
+
+def test_word_indicators_mark_each_word_once_at_its_weight_whatever_the_text_length() -> None:
+    params = TINY.model_copy(
+        update={"word_indicator_max_features": 50, "word_indicator_weight": 0.4}
+    )
+    short = raw(item_description=["broken", "boot cut jeans", "fits phone", "red shade"])
+    long = short.assign(item_description=["broken " + "words of filler " * 20] + ["x"] * 3)
+    values = {}
+    for name, listings in (("short", short), ("long", long)):
+        features = build_preprocessor(params).fit(listings)
+        names = list(features.named_steps["columns"].get_feature_names_out())
+        row = features.transform(listings[list(LISTING_FIELDS)]).toarray()[0]
+        values[name] = [row[names.index(f"{block}__broken")] for block in BLOCKS]
+    assert values["long"][0] < values["short"][0] / 2  # TF-IDF dilutes the word in a long text
+    assert values["long"][1] == values["short"][1] == pytest.approx(0.4)  # the indicator does not
+
+
+BLOCKS = ("description", "description_words")

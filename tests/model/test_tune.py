@@ -51,7 +51,9 @@ def test_first_trial_is_the_current_parameters(prepared):
     params = load_params(settings.params_file)
     assert result.best["model.num_leaves"] == params.model.num_leaves
     assert result.best["linear.alpha"] == params.linear.alpha
-    assert result.best["model.top_k"] == min(tune.TOP_K_CHOICES, key=lambda k: abs(k - 2000))
+    top_k_choices = tune.CHOICES["model.top_k"]
+    assert result.best["model.top_k"] == min(top_k_choices, key=lambda k: abs(k - 2000))
+    assert result.best["features.min_df"] == params.features.min_df
 
 
 def test_zero_trials_skip_the_search(prepared):

@@ -132,9 +132,7 @@ def test_a_challenger_that_loses_its_alias_stops_being_served(
         client_.set_registered_model_alias(settings.model_name, "challenger", experiment_home[1])
 
 
-def test_without_ids_each_listing_gets_null_and_the_log_keeps_them_null(
-    experiment_home, tmp_path
-):
+def test_without_ids_each_listing_gets_null_and_the_log_keeps_them_null(experiment_home, tmp_path):
     settings = _settings(experiment_home, tmp_path)
     with TestClient(create_app(settings)) as client:
         body = client.post("/v1/price-suggestions", json={"listings": [LISTING]}).json()
