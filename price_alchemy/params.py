@@ -99,6 +99,7 @@ class BlendParams(_Section):
     validation_size: float = Field(gt=0, lt=1)
     min_validation_rows: int = Field(default=2000, ge=0)
     max_validation_rows: int = Field(default=20000, ge=1)
+    refit: bool = True
     seed: int
 
 

@@ -10,7 +10,8 @@ on every row's out-of-fold prediction (members fit on the other folds). Either w
 fit unless weights fit that way do worse on rows
 they were not fit on than the best member alone (cross-validated on the validation split): then
 the best member takes all the weight, so the blend never serves worse than its best member
-would. Each member's own predictions stay available, so every member can be scored beside the
+would. With `refit`, members that do not stop early are then fit again on every row, the
+validation split included. Each member's own predictions stay available, so every member can be scored beside the
 blend.
 """
 
@@ -75,6 +76,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         min_validation_rows: int = 0,
         folds: int = 3,
         max_validation_rows: int | None = None,
+        refit: bool = False,
     ) -> None:
         self.members = members
         self.validation_size = validation_size
@@ -82,6 +84,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         self.min_validation_rows = min_validation_rows
         self.folds = folds
         self.max_validation_rows = max_validation_rows
+        self.refit = refit
 
     def fit(self, X, y) -> "BlendRegressor":
         if not self.members:
@@ -104,8 +107,18 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             target = np.concatenate([fit_y, val_y])
         self.weights_ = choose_weights(predictions, target, seed=self.seed)
         self.validation_rows_ = len(target)
+        if self.refit:
+            self._refit_on_all_rows(X, y)
         log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights().items()})
         return self
+
+    def _refit_on_all_rows(self, X, y) -> None:
+        """Fit again, on every row, the members that do not stop early on the validation split
+        (their weights stand: the same kind of model on more rows)."""
+        for name, member in self.members:
+            if not getattr(member, "accepts_validation", False):
+                self.members_[name] = clone(member).fit(X, y)
+                log.info("blend member %s fit again on all %d rows", name, X.shape[0])
 
     def _predict_members(self, X) -> np.ndarray:
         return np.column_stack(list(self.predict_members(X).values()))

@@ -105,3 +105,17 @@ def test_a_small_validation_split_gives_way_to_out_of_fold_predictions_of_every_
     np.testing.assert_array_equal(  # the members served are the same either way
         blend.predict_members(X)["memory"], only_split.predict_members(X)["memory"]
     )
+
+
+def test_refit_fits_members_without_early_stopping_again_on_every_row() -> None:
+    X, y = _data()
+    members = [("linear", Ridge(alpha=0.1)), ("lgbm", TopColumnsLGBM(top_k=20, n_estimators=30))]
+    blend = BlendRegressor(members, validation_size=0.2, seed=0, refit=True).fit(X, y)
+    on_every_row = Ridge(alpha=0.1).fit(X, y)
+    np.testing.assert_allclose(blend.members_["linear"].coef_, on_every_row.coef_, rtol=1e-6)
+    unrefit = BlendRegressor(members, validation_size=0.2, seed=0).fit(X, y)
+    assert not np.allclose(unrefit.members_["linear"].coef_, on_every_row.coef_, rtol=1e-6)
+    np.testing.assert_array_equal(blend.weights_, unrefit.weights_)
+    np.testing.assert_array_equal(  # the tree member keeps the fit that stopped early
+        blend.members_["lgbm"].predict(X), unrefit.members_["lgbm"].predict(X)
+    )
