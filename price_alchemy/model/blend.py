@@ -11,8 +11,8 @@ fit unless weights fit that way do worse on rows
 they were not fit on than the best member alone (cross-validated on the validation split): then
 the best member takes all the weight, so the blend never serves worse than its best member
 would. With `refit`, members that do not stop early are then fit again on every row, the
-validation split included. Each member's own predictions stay available, so every member can be scored beside the
-blend.
+validation split included. Each member's own predictions stay available, so every member can
+be scored beside the blend.
 """
 
 import logging
@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 log = logging.getLogger(__name__)
 
 
-def _validation_mask(rows: int, share: float, seed: int, most: int | None) -> np.ndarray:
+def validation_mask(rows: int, share: float, seed: int, most: int | None) -> np.ndarray:
     mask = np.zeros(rows, dtype=bool)
     count = min(max(1, int(round(rows * share))), most or rows)
     mask[np.random.default_rng(seed).choice(rows, size=count, replace=False)] = True
@@ -91,7 +91,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("a blend needs at least one member")
         y = np.asarray(y, dtype=float)
         log.info("blend on a %d x %d matrix with %d non-zeros", *X.shape, X.nnz)
-        held_out = _validation_mask(
+        held_out = validation_mask(
             X.shape[0], self.validation_size, self.seed, self.max_validation_rows
         )
         fit_X, fit_y, val_X, val_y = X[~held_out], y[~held_out], X[held_out], y[held_out]

@@ -121,7 +121,7 @@ class TopColumnsLGBM(RegressorMixin, BaseEstimator):
         # is called itself: the sklearn wrapper re-validates X and re-reads every training
         # parameter on each call (~0.6 ms, most of a single-listing prediction)
         threads = 1 if X.shape[0] < SINGLE_THREAD_ROWS else 0
-        if len(self.columns_) < X.shape[1]:
+        if len(self.columns_) < X.shape[1]:  # (a member on given columns gets only those)
             X = X[:, self.columns_]
         prices = self.booster_.booster_.predict(X, num_threads=threads)
         return cast(np.ndarray, prices)
