@@ -99,7 +99,7 @@ class BlendParams(_Section):
     validation_size: float = Field(gt=0, lt=1)
     min_validation_rows: int = Field(default=2000, ge=0)
     max_validation_rows: int = Field(default=20000, ge=1)
-    refit: bool = True
+    refit_min_share: float = Field(default=0.02, ge=0, le=1)
     seed: int
 
 

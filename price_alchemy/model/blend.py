@@ -10,8 +10,9 @@ on every row's out-of-fold prediction (members fit on the other folds). Either w
 fit unless weights fit that way do worse on rows
 they were not fit on than the best member alone (cross-validated on the validation split): then
 the best member takes all the weight, so the blend never serves worse than its best member
-would. With `refit`, members that do not stop early are then fit again on every row, the
-validation split included. Each member's own predictions stay available, so every member can
+would. With `refit_min_share`, members that do not stop early are then fit again on every
+row, the validation split included, when that split held back at least that share of the rows
+(below it, the fit costs more than the rows bring). Each member's own predictions stay available, so every member can
 be scored beside the blend.
 """
 
@@ -76,7 +77,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         min_validation_rows: int = 0,
         folds: int = 3,
         max_validation_rows: int | None = None,
-        refit: bool = False,
+        refit_min_share: float | None = None,
     ) -> None:
         self.members = members
         self.validation_size = validation_size
@@ -84,7 +85,7 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
         self.min_validation_rows = min_validation_rows
         self.folds = folds
         self.max_validation_rows = max_validation_rows
-        self.refit = refit
+        self.refit_min_share = refit_min_share
 
     def fit(self, X, y) -> "BlendRegressor":
         if not self.members:
@@ -107,7 +108,8 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             target = np.concatenate([fit_y, val_y])
         self.weights_ = choose_weights(predictions, target, seed=self.seed)
         self.validation_rows_ = len(target)
-        if self.refit:
+        share = held_out.sum() / X.shape[0]
+        if self.refit_min_share is not None and share >= self.refit_min_share:
             self._refit_on_all_rows(X, y)
         log.info("blend weights %s", {k: round(v, 3) for k, v in self.weights().items()})
         return self

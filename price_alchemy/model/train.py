@@ -75,7 +75,7 @@ def build_blend(params: Params, time_limit: float | None = None) -> BlendRegress
         blend.seed,
         blend.min_validation_rows,
         max_validation_rows=blend.max_validation_rows,
-        refit=blend.refit,
+        refit_min_share=blend.refit_min_share,
     )
 
 

@@ -110,7 +110,7 @@ def test_a_small_validation_split_gives_way_to_out_of_fold_predictions_of_every_
 def test_refit_fits_members_without_early_stopping_again_on_every_row() -> None:
     X, y = _data()
     members = [("linear", Ridge(alpha=0.1)), ("lgbm", TopColumnsLGBM(top_k=20, n_estimators=30))]
-    blend = BlendRegressor(members, validation_size=0.2, seed=0, refit=True).fit(X, y)
+    blend = BlendRegressor(members, validation_size=0.2, seed=0, refit_min_share=0.2).fit(X, y)
     on_every_row = Ridge(alpha=0.1).fit(X, y)
     np.testing.assert_allclose(blend.members_["linear"].coef_, on_every_row.coef_, rtol=1e-6)
     unrefit = BlendRegressor(members, validation_size=0.2, seed=0).fit(X, y)
@@ -118,4 +118,8 @@ def test_refit_fits_members_without_early_stopping_again_on_every_row() -> None:
     np.testing.assert_array_equal(blend.weights_, unrefit.weights_)
     np.testing.assert_array_equal(  # the tree member keeps the fit that stopped early
         blend.members_["lgbm"].predict(X), unrefit.members_["lgbm"].predict(X)
+    )
+    small_split = BlendRegressor(members, validation_size=0.2, seed=0, refit_min_share=0.21)
+    np.testing.assert_array_equal(  # a split under the share: no refit
+        small_split.fit(X, y).members_["linear"].coef_, unrefit.members_["linear"].coef_
     )
