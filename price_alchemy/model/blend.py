@@ -69,6 +69,13 @@ def choose_weights(
 class BlendRegressor(RegressorMixin, BaseEstimator):
     """Members fit on most rows; weights fit on a held-out validation split of the rest."""
 
+    # Defaults of parameters added after models were registered: a model unpickled from before
+    # them reads these (sklearn's repr, get_params and clone read every parameter)
+    min_validation_rows = 0
+    folds = 3
+    max_validation_rows = None
+    refit_min_share = None
+
     def __init__(
         self,
         members=(),

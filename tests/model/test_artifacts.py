@@ -37,6 +37,15 @@ def test_an_old_artifact_gives_the_prices_it_gave_then(expected):
     _assert_same(model.predict_range(pd.DataFrame(expected["listings"])), expected)
 
 
+def test_an_old_artifact_shows_its_parameters():
+    """sklearn's repr, get_params and clone read every parameter of today's classes, some of
+    them added after the artifact was written."""
+    _, model = read_exported(LEGACY / "model")
+    blend = model.estimator.regressor_.named_steps["blend"]
+    assert blend.get_params()["min_validation_rows"] == 0
+    assert "BlendRegressor" in repr(model)
+
+
 def test_an_old_artifact_is_served_with_the_same_prices(expected):
     served = load_exported(LEGACY / "model")
     assert served.info.version == "1" and served.info.source == str(LEGACY / "model")
