@@ -12,8 +12,8 @@ they were not fit on than the best member alone (cross-validated on the validati
 the best member takes all the weight, so the blend never serves worse than its best member
 would. With `refit_min_share`, members that do not stop early are then fit again on every
 row, the validation split included, when that split held back at least that share of the rows
-(below it, the fit costs more than the rows bring). Each member's own predictions stay available, so every member can
-be scored beside the blend.
+(below it, the fit costs more than the rows bring). Each member's own predictions stay
+available, so every member can be scored beside the blend.
 """
 
 import logging

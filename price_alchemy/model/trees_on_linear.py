@@ -45,10 +45,10 @@ def with_prediction(X, positions: np.ndarray, prediction: np.ndarray, dense: boo
     width = int(positions.max(initial=0)) + 1
     if dense:
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        dense = np.zeros((X.shape[0], width), dtype=np.float32)
-        dense[:, 0] = prediction
-        dense[rows[keep], moved[keep]] = X.data[keep]
-        return dense
+        array = np.zeros((X.shape[0], width), dtype=np.float32)
+        array[:, 0] = prediction
+        array[rows[keep], moved[keep]] = X.data[keep]
+        return array
     cumulative = np.concatenate([[0], np.cumsum(keep)])
     kept = cumulative[X.indptr[1:]] - cumulative[X.indptr[:-1]]
     indptr = np.concatenate([[0], np.cumsum(kept + 1)]).astype(np.int64)

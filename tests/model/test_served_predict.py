@@ -19,6 +19,8 @@ from price_alchemy.model.compare import build_original_recipe
 from price_alchemy.model.features import listing_columns
 from price_alchemy.model.price_range import PriceRangeModel
 from price_alchemy.model.served_predict import direct_predict, fast_predict_range
+from price_alchemy.model.train import blend_of
+from price_alchemy.model.trees_on_linear import TreesOnLinear
 from price_alchemy.schema import LISTING_FIELDS
 from price_alchemy.serving.models import SMOKE_LISTINGS, load_registered
 
@@ -49,6 +51,8 @@ def champion_model(champion_settings):
 
 def test_the_served_path_gives_the_models_own_prices_and_ranges(champion_model):
     assert getattr(champion_model.predict_range, "__self__", None) is not champion_model.model
+    _, blend = blend_of(champion_model.model)
+    assert isinstance(blend.members_["lgbm"], TreesOnLinear)  # every member is on the path
     for seed in (1, 2):
         listings = _listings(200, seed)
         served = champion_model.predict_range(listing_columns(listings))
