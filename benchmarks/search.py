@@ -88,10 +88,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def chosen_trials(trials: pd.DataFrame, count: int) -> list[int]:
-    """The defaults (trial 0), the best trial, and others spread over the sample's ranking."""
+    """The defaults (trial 0), the best trial, and others spread over the sample's ranking:
+    `count` distinct trials (fewer only when fewer succeeded)."""
     ranked = trials[trials["status"] == "ok"].sort_values("loss")["trial"].tolist()
-    spread = [ranked[round(i)] for i in np.linspace(0, len(ranked) - 1, max(count - 1, 2))]
-    return list(dict.fromkeys([0, ranked[0], *spread]))[:count]
+    chosen = list(dict.fromkeys([0, ranked[0]]))
+    others = [trial for trial in ranked if trial not in chosen]
+    places = np.linspace(0, len(others) - 1, max(count - len(chosen), 0)) if others else []
+    return chosen + list(dict.fromkeys(others[round(place)] for place in places))
 
 
 def full_scale(
