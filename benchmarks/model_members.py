@@ -4,8 +4,8 @@ each, on one train/test split.
     python benchmarks/model_members.py --data train.parquet --test-data test.parquet
 
 Two feature sets, each built once from the listings (its build time is reported on its own):
-"before" (the features of the models registered before issue 17: no word indicators, no
-brand-away columns) and "now" (params.yaml). On each, members are fit on the same rows, less a
+"before" (the features of the models registered before issue 17: min_df 3, no word
+indicators, no brand-away columns) and "now" (params.yaml). On each, members are fit on the same rows, less a
 seeded validation split of 5% (at most 20,000) for early stopping and blend weights, exactly as
 the blend does:
 
@@ -48,6 +48,7 @@ from price_alchemy.schema import LISTING_FIELDS
 from price_alchemy.validation.validate import read_valid_listings
 
 BEFORE = {
+    "features.min_df": 3,
     "features.word_indicator_max_features": 0,
     "features.brand_away_min_share": 0.0,
     "linear.alpha": 3.0,
