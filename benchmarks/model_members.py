@@ -5,9 +5,9 @@ each, on one train/test split.
 
 Two feature sets, each built once from the listings (its build time is reported on its own):
 "before" (the features of the models registered before issue 17: min_df 3, no word
-indicators, no brand-away columns) and "now" (params.yaml). On each, members are fit on the same rows, less a
-seeded validation split of 5% (at most 20,000) for early stopping and blend weights, exactly as
-the blend does:
+indicators, no brand-away columns) and "now" (params.yaml). On each, members are fit on the
+same rows, less a seeded validation split of 5% (at most 20,000) for early stopping and blend
+weights, exactly as the blend does:
 
 - before: Ridge (alpha 3, tol 1e-3), LightGBM on the 6,000 most frequent raw columns (the old
   tree member), their blend;
