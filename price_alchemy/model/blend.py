@@ -2,18 +2,16 @@
 none of them trained on.
 
 `BlendRegressor` holds out a seeded share of its rows (at most `max_validation_rows`) as the
-validation split, fits each member
-on the rest (members that can stop early watch the validation split), then fits non-negative
-weights on the members' validation predictions. When that split is small (fewer than
-`min_validation_rows`: a few hundred rows decide weights by chance), the weights are fit instead
-on every row's out-of-fold prediction (members fit on the other folds). Either way, weights are
-fit unless weights fit that way do worse on rows
-they were not fit on than the best member alone (cross-validated on the validation split): then
-the best member takes all the weight, so the blend never serves worse than its best member
-would. With `refit_min_share`, members that do not stop early are then fit again on every
-row, the validation split included, when that split held back at least that share of the rows
-(below it, the fit costs more than the rows bring). Each member's own predictions stay
-available, so every member can be scored beside the blend.
+validation split, fits each member on the rest (members that can stop early watch the
+validation split), then fits non-negative weights on the members' validation predictions; when
+that split is small (fewer than `min_validation_rows`: a few hundred rows decide weights by
+chance), on every row's out-of-fold prediction instead (members fit on the other folds).
+Weights are kept only when, cross-validated on those rows, they predict better than the best
+member alone; else the best member takes all the weight, so the blend never serves worse than
+its best member would. With `refit_min_share`, members that do not stop early are then fit
+again on every row, the validation split included, when that split held back at least that
+share of the rows (below it, the fit costs more than the rows bring). Each member's own
+predictions stay available, so every member can be scored beside the blend.
 """
 
 import logging
