@@ -22,7 +22,7 @@ model:
   num_leaves: 31
 blend:
   validation_size: 0.15
-  min_validation_rows: 0  # weights from the validation split (tests/model/test_blend.py covers the rest)
+  min_validation_rows: 0  # weights from the split (test_blend.py covers the rest)
 search:
   max_evals: 0
   sample_rows: 2000
