@@ -46,7 +46,9 @@ LISTING_FIELDS = (
     "item_description",
 )
 CONDITIONS = (1, 2, 3, 4, 5)
+CONDITION_LABELS = {1: "New", 2: "Like new", 3: "Good", 4: "Fair", 5: "Poor"}
 SHIPPING_VALUES = (0, 1)  # 1: the seller pays
+SHIPPING_LABELS = {0: "buyer pays", 1: "seller pays"}
 NO_DESCRIPTION = "No description yet"  # Mercari's marker of an empty description
 
 _ARROW_TYPES = {

@@ -97,6 +97,8 @@ class BlendRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("a blend needs at least one member")
         y = np.asarray(y, dtype=float)
         log.info("blend on a %d x %d matrix with %d non-zeros", *X.shape, X.nnz)
+        # the mean training row: the reference point of explanations (`explain`)
+        self.column_means_ = np.asarray(X.mean(axis=0), dtype=np.float32).ravel()
         held_out = validation_mask(
             X.shape[0], self.validation_size, self.seed, self.max_validation_rows
         )

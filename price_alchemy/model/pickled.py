@@ -14,6 +14,7 @@ library versions) is in the README's "Model artifacts" section.
 from price_alchemy.model.blend import BlendRegressor
 from price_alchemy.model.brand_home import BrandHomes
 from price_alchemy.model.brand_inference import BrandFromTitle
+from price_alchemy.model.comparables import ComparableSales
 from price_alchemy.model.features import (
     ColumnUnion,
     as_sparse_float32,
@@ -33,6 +34,7 @@ PICKLED = (
     BrandFromTitle,
     BrandHomes,
     ColumnUnion,
+    ComparableSales,
     PriceRangeModel,
     TopColumnsLGBM,
     TreesOnLinear,

@@ -8,6 +8,7 @@ rows that training never saw, in this run and every other.
 """
 
 import logging
+import time
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from price_alchemy.errors import ActionRequired
 from price_alchemy.model.blend import BlendRegressor
+from price_alchemy.model.comparables import ComparableSales
 from price_alchemy.model.features import build_preprocessor
 from price_alchemy.model.members import build_linear
 from price_alchemy.model.price_range import PriceRangeModel
@@ -100,7 +102,23 @@ def fit_model(train: pd.DataFrame, params: Params) -> PriceRangeModel:
     )
     model = build_model(params)
     model.fit(fit_rows[list(LISTING_FIELDS)], fit_rows["price"].to_numpy())
-    return PriceRangeModel(model, params.price_range.coverage).calibrate(calibration)
+    priced = PriceRangeModel(model, params.price_range.coverage).calibrate(calibration)
+    priced.comparables_ = index_comparables(train)
+    return priced
+
+
+def index_comparables(train: pd.DataFrame) -> ComparableSales:
+    """The comparable sales of the training listings (never a test listing), to travel in
+    the model artifact."""
+    started = time.perf_counter()
+    index = ComparableSales().fit(train)
+    log.info(
+        "comparable sales: %d listings indexed in %.1f s (%.0f MB)",
+        len(index),
+        time.perf_counter() - started,
+        index.nbytes() / 1e6,
+    )
+    return index
 
 
 def blend_of(model: PriceRangeModel) -> tuple[Pipeline, BlendRegressor]:

@@ -14,17 +14,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
 
 from price_alchemy.data.prediction_records import PredictionStoreError
-from price_alchemy.serving.batcher import BatcherClosed, NoModelLoaded
+from price_alchemy.model.features import listing_columns
+from price_alchemy.serving.batcher import BatcherClosed, NoModelLoaded, Priced
 from price_alchemy.serving.experiment import CHALLENGER, CHAMPION
+from price_alchemy.serving.explanations import NO_INDEX, Explanations
 from price_alchemy.serving.metrics import ServiceMetrics
 from price_alchemy.serving.outcomes import outcome_rows
 from price_alchemy.serving.request_context import RequestContext, traffic_kind
 from price_alchemy.serving.schemas import (
+    Brands,
+    Categories,
     ExperimentDescription,
     Health,
     ModelDescription,
@@ -50,11 +55,17 @@ async def _service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(_service)]
 
 
-@router.post("/v1/price-suggestions", response_model=SuggestionResponse, tags=["suggestions"])
+@router.post(
+    "/v1/price-suggestions",
+    response_model=SuggestionResponse,
+    response_model_exclude_unset=True,  # the explanation's fields only when asked for
+    tags=["suggestions"],
+)
 async def suggest_prices(
     body: SuggestionRequest, request: Request, service: ServiceDep
 ) -> SuggestionResponse:
-    """Suggested prices, each with a low-high range, for 1 to 1,000 listing drafts."""
+    """Suggested prices, each with a low-high range, for 1 to 1,000 listing drafts; with
+    `"explain": true`, also why (factors adding up to each price) and comparable sales."""
     listings = [listing.model_dump() for listing in body.listings]
     request_id = request.state.request_id
     arms = service.experiment.arms(listings, request_id)
@@ -64,6 +75,9 @@ async def suggest_prices(
         raise HTTPException(503, str(error)) from error
     service.record(request_id, listings, priced, traffic_kind(request.headers))
     currency = service.settings.currency
+    extras: list[dict] = [{}] * len(listings)
+    if body.explain:
+        extras = await run_in_threadpool(_explained, priced, listings)
     suggestions = [
         Suggestion(
             listing_id=listing["listing_id"],
@@ -72,9 +86,10 @@ async def suggest_prices(
             low=round(lo, 2),
             high=round(hi, 2),
             currency=currency,
+            **extra,
         )
-        for listing, version, (p, lo, hi) in zip(
-            listings, priced.versions, priced.ranges, strict=True
+        for listing, version, (p, lo, hi), extra in zip(
+            listings, priced.versions, priced.ranges, extras, strict=True
         )
     ]
     info = priced.model.info
@@ -84,6 +99,66 @@ async def suggest_prices(
         model_version=info.version,
         suggestions=suggestions,
     )
+
+
+def _explained(priced: Priced, listings: list[dict]) -> list[dict]:
+    """Each listing's explanation by the model version that priced it."""
+    answers: list[dict] = [{} for _ in listings]
+    for version, served in priced.served.items():
+        rows = [i for i, priced_by in enumerate(priced.versions) if priced_by == version]
+        if rows:
+            part = listing_columns([listings[i] for i in rows])
+            for i, answer in zip(rows, served.explanations.explain(part), strict=True):
+                answers[i] = answer
+    return answers
+
+
+def _catalogue(request: Request, service: Service) -> tuple[str, Explanations]:
+    """(the champion's version, its explanations); 503 without a champion, 409 when it has
+    no catalogue, 304 when the client's copy (If-None-Match) is of this version."""
+    current = service.holder.current
+    if current is None:
+        raise HTTPException(503, f"no model is loaded: {service.holder.last_error}")
+    if current.explanations.index is None:
+        raise HTTPException(409, f"no catalogue: {NO_INDEX}")
+    if request.headers.get("if-none-match") == _etag(current.info.version):
+        raise HTTPException(304)
+    return current.info.version, current.explanations
+
+
+def _etag(version: str) -> str:
+    return f'"model-{version}"'
+
+
+def _cached(body: BaseModel, version: str) -> JSONResponse:
+    """`body` with the headers that let a client keep it while the model version serves."""
+    headers = {"ETag": _etag(version), "Cache-Control": "public, max-age=300"}
+    return JSONResponse(body.model_dump(), headers=headers)
+
+
+@router.get("/v1/categories", response_model=Categories, tags=["catalogue"])
+def categories(request: Request, service: ServiceDep) -> JSONResponse:
+    """The category tree the served model knows (from its training data), with listing counts;
+    cached per model version (ETag)."""
+    version, explanations = _catalogue(request, service)
+    return _cached(Categories(model_version=version, categories=explanations.categories()), version)
+
+
+@router.get("/v1/brands", response_model=Brands, tags=["catalogue"])
+def brands(
+    request: Request,
+    service: ServiceDep,
+    prefix: Annotated[str, Query(max_length=200, description="Start of the name (any case).")] = "",
+    category: Annotated[
+        str, Query(max_length=300, description="A category path: brands listed in it or under it.")
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> JSONResponse:
+    """The brands the served model knows that match a prefix, most listed first; cached per
+    model version."""
+    version, explanations = _catalogue(request, service)
+    found = explanations.brands(prefix, category.strip("/"), limit)
+    return _cached(Brands(model_version=version, brands=found), version)
 
 
 async def _outcome_poster(request: Request, service: ServiceDep) -> None:

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -44,6 +44,7 @@ class Priced:
     arms: list[str]
     versions: list[str]
     shadow: "Priced | None" = None
+    served: dict[str, ServedModel] = field(default_factory=dict)  # by version: who priced it
 
     @cached_property
     def ranges(self) -> list[tuple[float, float, float]]:
@@ -178,23 +179,28 @@ def _price_arms(columns: Columns, arms: list[str], models: _Models) -> tuple:
 def _slices(jobs: list[_Job], models: _Models, answered, arms: list[str], shadow) -> list[Priced]:
     """Each job's own slice of the batch's answers (and of the challenger's shadow prices)."""
     version = {CHAMPION: models.champion.info.version}
+    served = {models.champion.info.version: models.champion}
     if models.challenger is not None:
         version[CHALLENGER] = models.challenger.info.version
+        served[models.challenger.info.version] = models.challenger
     results, start = [], 0
     for job in jobs:
         part = slice(start, start + len(job.listings))
         seen = None
         if shadow is not None and models.challenger is not None:
             both = [CHALLENGER] * len(job.listings)
-            seen = _slice(models.challenger, shadow, both, part, version)
-        results.append(_slice(models.champion, answered, arms[part], part, version, seen))
+            seen = _slice(models.challenger, shadow, both, part, version, served)
+        results.append(_slice(models.champion, answered, arms[part], part, version, served, seen))
         start = part.stop
     return results
 
 
-def _slice(model, prices, arms: list[str], part: slice, version: dict, shadow=None) -> Priced:
+def _slice(
+    model, prices, arms: list[str], part: slice, version: dict, served: dict, shadow=None
+) -> Priced:
     price, low, high = (values[part] for values in prices)
-    return Priced(model, price, low, high, arms, [version[arm] for arm in arms], shadow)
+    versions = [version[arm] for arm in arms]
+    return Priced(model, price, low, high, arms, versions, shadow, served)
 
 
 def _settle(future: asyncio.Future, result, error) -> None:

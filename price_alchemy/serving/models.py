@@ -22,6 +22,7 @@ from price_alchemy.lifecycle.export import ModelInfo, describe_version, read_exp
 from price_alchemy.lifecycle.tracking import load_price_model
 from price_alchemy.model.features import listing_columns
 from price_alchemy.model.served_predict import fast_predict_range
+from price_alchemy.serving.explanations import Explanations
 
 log = logging.getLogger(__name__)
 SMOKE_LISTINGS = (
@@ -51,10 +52,14 @@ class ServedModel:
     # (price, low, high) of listings as a dict of column lists (`features.listing_columns`):
     # the model's own predict_range, or the same prices faster (see model.served_predict)
     predict_range: Callable = field(init=False, repr=False, compare=False)
+    # its factors, comparable sales and catalogue (see serving.explanations)
+    explanations: Explanations = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         predict_range = fast_predict_range(self.model, SMOKE_LISTINGS)
         object.__setattr__(self, "predict_range", predict_range)
+        explanations = Explanations(self.model, listing_columns(SMOKE_LISTINGS))
+        object.__setattr__(self, "explanations", explanations)
 
 
 def smoke_test(served: ServedModel) -> None:

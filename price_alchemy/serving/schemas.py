@@ -50,6 +50,46 @@ class Listing(BaseModel):
 
 class SuggestionRequest(BaseModel):
     listings: list[Listing] = Field(min_length=1, max_length=MAX_LISTINGS)
+    explain: bool = Field(
+        False,
+        description="Also answer why (the factors of each price) and comparable sales;"
+        " without it nothing of these is computed.",
+    )
+
+
+class Factor(BaseModel):
+    """One step of the waterfall from the base price to the suggestion."""
+
+    kind: Literal[
+        "category",
+        "brand",
+        "condition",
+        "shipping",
+        "title",
+        "description",
+        "crossed",
+        "other",
+        "floor",
+    ] = Field(description="What it is about (crossed: brand in category, title word in category).")
+    label: str = Field(examples=['Title: "nwt"'])
+    log_effect: float = Field(
+        description="Its effect on log(1 + price): log(1 + base_price) plus every factor's"
+        " log_effect is log_price, exactly."
+    )
+    percent: float = Field(description="Its effect on 1 + price, in percent (12.5: +12.5%).")
+    dollars: float = Field(description="The change of the running price it makes, in dollars.")
+    price_after: float = Field(description="The running price after it (the last: the price).")
+
+
+class Comparable(BaseModel):
+    """A listing of the model's training data like the one priced, and what it sold for."""
+
+    title: str
+    brand: str | None
+    condition: int = Field(description=_about("item_condition_id"))
+    category: str | None
+    price: float = Field(description="Its realized price.")
+    similarity: float = Field(ge=0, le=1, description="Cosine similarity of the titles.")
 
 
 class Suggestion(BaseModel):
@@ -59,6 +99,20 @@ class Suggestion(BaseModel):
     low: float = Field(gt=0, description="Low end of the range that holds the nominal coverage.")
     high: float = Field(gt=0, description="High end of the range.")
     currency: str = Field(description="ISO 4217 code of the prices.", examples=["USD"])
+    # with "explain": true only
+    base_price: float | None = Field(
+        None, description="Where the waterfall starts: the mean training listing's price."
+    )
+    log_price: float | None = Field(
+        None, description="log(1 + price) unrounded: where the factors' log effects add up to."
+    )
+    factors: list[Factor] | None = Field(
+        None, description="Why this price: the largest factors first, the rest in 'other'."
+    )
+    comparables: list[Comparable] | None = Field(
+        None, description="Up to 5 similar listings from the training data, most similar first."
+    )
+    explain_note: str | None = Field(None, description="What of the explanation is missing, why.")
 
 
 class SuggestionResponse(BaseModel):
@@ -130,3 +184,25 @@ class OutcomesRequest(BaseModel):
 
 class OutcomesAccepted(BaseModel):
     stored: int = Field(description="Outcomes stored (a repeat of a listing and event replaces).")
+
+
+class CategoryNode(BaseModel):
+    name: str = Field(description="This level's name.", examples=["Shoes"])
+    path: str = Field(description="The category path to send as category_name.")
+    count: int = Field(description="Training listings in it and under it.")
+    children: list["CategoryNode"]
+
+
+class Categories(BaseModel):
+    model_version: str
+    categories: list[CategoryNode] = Field(description="The category tree, largest first.")
+
+
+class Brand(BaseModel):
+    name: str
+    count: int = Field(description="Training listings of the brand (in the category, if given).")
+
+
+class Brands(BaseModel):
+    model_version: str
+    brands: list[Brand] = Field(description="Names starting with the prefix first, most listed.")
