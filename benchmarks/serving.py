@@ -2,6 +2,14 @@
 
     python benchmarks/serving.py [--home STATE_DIR] [--rows 100000] [--seconds 20] [--experiment]
 
+With `--baseline-code DIR` (a checkout of the code before a change, e.g. `git worktree add
+/tmp/before HEAD~3`): the API of that code serving a model trained by that code, against ours
+serving one trained by ours on the same listings, in turn for `--rounds` rounds; each figure the
+median over rounds, each ratio to "before" the median of the rounds' own ratios.
+
+Every run of our API also measures `"explain": true`: one listing at concurrency 1, and one
+request of 100 listings.
+
 With `--experiment`: our API alone, from the registry, with a live experiment off, split 0.5
 and shadow, side by side (the cost of the second model; see the README's Online evaluation):
 `--rounds` rounds, each serving the three in turn, so that the machine's noise falls on all
@@ -72,10 +80,10 @@ def _train_champion(home: Path, rows: int) -> Settings:
 
 
 @contextmanager
-def _server(command: list[str], env: dict, ready_url: str, log: Path):
+def _server(command: list[str], env: dict, ready_url: str, log: Path, cwd: Path | None = None):
     """A server process until ready; stopped by PID (SIGTERM, then SIGKILL) afterwards."""
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=out, cwd=cwd)
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -113,12 +121,27 @@ def _measure(url: str, single: Path, batch: Path, seconds: float, scale: int = 1
     return figures | {"batch1000_ms": batch_run["p50_ms"], "batch1000_errors": batch_run["errors"]}
 
 
+def _measure_explain(url: str, bodies: dict, seconds: float) -> dict:
+    """`"explain": true`: one listing at concurrency 1, and one request of 100 listings."""
+    _load(url, bodies["explain_single"], 1, 20, seconds)  # warm-up
+    single = _load(url, bodies["explain_single"], 1, 300, seconds)
+    batch = _load(url, bodies["explain_batch100"], 1, 10, seconds)
+    return {
+        "explain_c1": single,
+        "explain_batch100_ms": batch["p50_ms"],
+        "explain_batch100_max_ms": batch["max_ms"],
+        "explain_errors": single["errors"] + batch["errors"],
+    }
+
+
 def _bodies(folder: Path, listings: list[dict]) -> dict[str, Path]:
     bodies = {
         "ours_single": {"listings": listings[:1]},
         "ours_batch": {"listings": listings[:1000]},
         "mlflow_single": {"dataframe_records": listings[:1]},
         "mlflow_batch": {"dataframe_records": listings[:1000]},
+        "explain_single": {"listings": listings[:1], "explain": True},
+        "explain_batch100": {"listings": listings[:100], "explain": True},
     }
     paths = {}
     for name, body in bodies.items():
@@ -146,7 +169,16 @@ def _table(results: dict) -> str:
                 f" {r['errors']:>7} {r['steal_pct'] if r['steal_pct'] is not None else '-':>8}"
             )
         lines.append(f"{server:<8} batch1000 p50 {results[server]['batch1000_ms']:.1f} ms")
+    lines.append(_explain_line("ours", results["ours"]))
     return "\n".join(lines)
+
+
+def _explain_line(name: str, r: dict) -> str:
+    single = r["explain_c1"]
+    return (
+        f"{name:<8} explain: 1 listing p50 {single['p50_ms']:.2f} ms, p99 {single['p99_ms']:.2f}"
+        f" ms; 100 listings {r['explain_batch100_ms']:.1f} ms; errors {r['explain_errors']}"
+    )
 
 
 EXPERIMENTS = {  # the API's experiment settings, off first
@@ -200,6 +232,86 @@ def _experiments(settings: Settings, work: Path, bodies: dict, seconds: float, r
     return results
 
 
+def _train_with(code: Path, home: Path, rows: int) -> None:
+    """A champion trained by the code in `code` (its own benchmark's `_train_champion`) in a
+    process of its own, which imports that code's package first."""
+    script = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import serving;"
+        " serving._train_champion(Path(sys.argv[2]), int(sys.argv[3]))"
+    )
+    command = [sys.executable, "-c", script, str(code / "benchmarks"), str(home), str(rows)]
+    subprocess.run(command, env=os.environ | {"PYTHONPATH": str(code)}, cwd=code, check=True)
+
+
+def _exported(home: Path, out: Path) -> Path:
+    settings = Settings(home=home)
+    export_model(use_tracking(settings), settings.model_name, "champion", out)
+    return out
+
+
+def _against_baseline(code: Path, work: Path, bodies: dict, rows: int, args) -> dict:
+    """The API of the code in `code` (before) and ours (now), each serving a model its own code
+    trained on the same listings, in turn for `args.rounds` rounds."""
+    print(f"training a champion on {rows:,} demo listings with {code} ...", flush=True)
+    _train_with(code, work / "before_home", rows)
+    print(f"training a champion on {rows:,} demo listings with this code ...", flush=True)
+    _train_champion(work / "now_home", rows)
+    models = {
+        "before": _exported(work / "before_home", work / "before_model"),
+        "now": _exported(work / "now_home", work / "now_model"),
+    }
+    found: dict[str, list[dict]] = {"before": [], "now": []}
+    for round_ in range(args.rounds):
+        for name, model in models.items():
+            print(f"round {round_ + 1}/{args.rounds}: {name} ...", flush=True)
+            env = os.environ | {
+                "PRICE_ALCHEMY_HOME": str(work / f"serving_{name}"),
+                "PRICE_ALCHEMY_MODEL_DIR": str(model),
+                "PRICE_ALCHEMY_MODEL_POLL_SECONDS": "0",
+            }
+            cwd = None
+            if name == "before":  # its package imported first (the current directory too)
+                env["PYTHONPATH"], cwd = str(code), code
+            port = _free_port()
+            command = [str(BIN / "price-alchemy"), "serve", "--port", str(port)]
+            ready = f"http://127.0.0.1:{port}/readyz"
+            with _server(command, env, ready, work / f"{name}.log", cwd):
+                url = f"http://127.0.0.1:{port}/v1/price-suggestions"
+                figures = _measure(url, bodies["ours_single"], bodies["ours_batch"], args.seconds)
+                if name == "now":
+                    figures |= _measure_explain(url, bodies, args.seconds)
+                found[name].append(figures)
+    results = {name: _median_figures(runs) for name, runs in found.items()}
+    pairs = list(zip(found["now"], found["before"], strict=True))
+    for figure in ("rps", "p99_ms"):
+        ratios = [now["c32"][figure] / before["c32"][figure] for now, before in pairs]
+        results[f"c32_{figure.removesuffix('_ms')}_now_vs_before"] = round(
+            statistics.median(ratios), 3
+        )
+    return results
+
+
+def _baseline_table(results: dict) -> str:
+    lines = [
+        f"{'code':<7} {'c1 rps':>7} {'c1 p50':>7} {'c1 p99':>7} {'c32 rps':>8} {'c32 p99':>8}"
+        f" {'batch1000':>10} {'errors':>7}"
+    ]
+    for name in ("before", "now"):
+        r = results[name]
+        errors = r["c1"]["errors"] + r["c32"]["errors"] + r["batch1000_errors"]
+        lines.append(
+            f"{name:<7} {r['c1']['rps']:>7.1f} {r['c1']['p50_ms']:>7.2f} {r['c1']['p99_ms']:>7.2f}"
+            f" {r['c32']['rps']:>8.1f} {r['c32']['p99_ms']:>8.2f} {r['batch1000_ms']:>8.1f}ms"
+            f" {errors:>7}"
+        )
+    lines.append(
+        f"now / before at c32: throughput {results['c32_rps_now_vs_before']:.3f},"
+        f" p99 {results['c32_p99_now_vs_before']:.3f}"
+    )
+    lines.append(_explain_line("now", results["now"]))
+    return "\n".join(lines)
+
+
 def _median_figures(runs: list[dict]) -> dict:
     """The median over runs of every number in the figures (nested one level); errors are
     summed, so that an error in any round shows."""
@@ -242,7 +354,16 @@ def main(argv: list[str] | None = None) -> int:
         " registered again as challenger; the home's registry gains that version)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=3, help="with --experiment: rounds of the three in turn"
+        "--rounds",
+        type=int,
+        default=3,
+        help="with --experiment or --baseline-code: rounds of the servers in turn",
+    )
+    parser.add_argument(
+        "--baseline-code",
+        type=Path,
+        help="instead: a checkout of the code before (e.g. a git worktree) against this code,"
+        " each serving a model it trained on --rows listings",
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
@@ -253,6 +374,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"training a champion on {args.rows:,} demo listings ...", flush=True)
             settings = _train_champion(work / "home", args.rows)
         bodies = _bodies(work, _sample_listings())
+        if args.baseline_code:
+            found = _against_baseline(args.baseline_code.resolve(), work, bodies, args.rows, args)
+            print(_baseline_table(found))
+            print(json.dumps(found))
+            return 0
         if args.experiment:
             found = _experiments(settings, work, bodies, args.seconds, args.rounds)
             print(_experiment_table(found))
@@ -273,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             url = f"http://127.0.0.1:{port}/v1/price-suggestions"
             results["ours"] = _measure(
                 url, bodies["ours_single"], bodies["ours_batch"], args.seconds
-            )
+            ) | _measure_explain(url, bodies, args.seconds)
         port = _free_port()
         mlflow = [str(BIN / "mlflow"), "models", "serve", "-m", str(work / "model" / "model")]
         mlflow += ["--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
