@@ -11,7 +11,7 @@ MONITOR_DAYS ?= 7
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install bqemulator demo train monitor serve status mlflow-ui airflow-ui test test-fast lint hooks lock lock-bqemulator clean
+.PHONY: help install bqemulator demo train monitor serve status mlflow-ui airflow-ui screenshots test test-fast lint hooks lock lock-bqemulator clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000
 airflow-ui: install  ## Airflow's API server, scheduler, DAG processor, triggerer; UI on :8080
 	$(BIN)/price-alchemy airflow db migrate > /dev/null
 	$(BIN)/price-alchemy airflow-ui --port 8080
+
+screenshots: install chromium  ## docs/seller-page-{desktop,phone}.png from a served champion (make train first)
+	$(BIN)/python scripts/screenshots.py --out docs
 
 lint: install  ## ruff on the package, DAGs, tests and benchmarks; mypy on the package
 	$(BIN)/ruff check price_alchemy dags tests benchmarks notebooks
