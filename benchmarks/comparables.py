@@ -25,13 +25,11 @@ import logging
 import pickle
 import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
+import generated_listings
 import numpy as np
 import pandas as pd
 import psutil
@@ -40,39 +38,10 @@ from price_alchemy.model.comparables import ComparableSales
 from price_alchemy.model.features import listing_columns
 from price_alchemy.params import load_params
 from price_alchemy.schema import LISTING_FIELDS
-from price_alchemy.validation.validate import read_valid_listings
 
-MAKE_LISTINGS = Path("/work/shared/datasets/make_listings.py")
 TARGET_MB = 300
 CALL_LISTINGS = 100
 MB = 1e6  # sizes and RSS in MB of 10^6 bytes
-
-
-def generate(script: Path, rows: int, seed: int, out: Path, id_offset: int = 0) -> Path:
-    """`rows` listings of the shared generator, written to `out`."""
-    command = [sys.executable, str(script), "--rows", str(rows), "--seed", str(seed)]
-    command += ["--out", str(out), "--id-offset", str(id_offset)]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return out
-
-
-def load(args: argparse.Namespace, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(listings to index, listings to look up), generated unless given, as valid listings."""
-    data, test_data = args.data, args.test_data
-    if data is None:
-        print(f"generating {args.rows:,} listings (seed {args.seed})", flush=True)
-        data = generate(args.generator, args.rows, args.seed, folder / "listings.parquet")
-    if test_data is None:
-        print(f"generating {args.test_rows:,} test listings (seed {args.test_seed})", flush=True)
-        test_data = generate(
-            args.generator, args.test_rows, args.test_seed, folder / "test.parquet",
-            args.test_id_offset,
-        )  # fmt: skip
-    params = load_params()
-    print("reading and validating the listings", flush=True)
-    listings, _ = read_valid_listings(data, params.validation)
-    test, _ = read_valid_listings(test_data, params.validation)
-    return listings, test
 
 
 class PeakRss:
@@ -193,19 +162,11 @@ def print_table(figures: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="listings to index (else generated)")
-    parser.add_argument("--test-data", type=Path, help="listings to look up (else generated)")
-    parser.add_argument("--rows", type=int, default=1_500_000, help="listings generated")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--test-rows", type=int, default=1_000, help="test listings generated")
-    parser.add_argument("--test-seed", type=int, default=2)
-    parser.add_argument("--test-id-offset", type=int, default=100_000_000)
     parser.add_argument("--timed", type=int, default=500, help="test listings timed one by one")
-    parser.add_argument("--generator", type=Path, default=MAKE_LISTINGS)
+    generated_listings.add_arguments(parser, 1_500_000, 1, 1_000, 2)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as folder:
-        listings, test = load(args, Path(folder))
+    listings, test = generated_listings.listings_and_test(args, load_params())
     index, figures = build(listings)
     figures = {"rows": len(index)} | figures | sizes(index)
     figures["find_ms"] = find_latency(index, test, args.timed)

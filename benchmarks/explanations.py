@@ -1,9 +1,9 @@
 """Explanations: do a listing's factors name the title words that truly move its price?
 
     python benchmarks/explanations.py [--rows 400000] [--test-rows 50000] [--seed 707]
-    python benchmarks/explanations.py --train train.parquet --test test.parquet
+    python benchmarks/explanations.py --data train.parquet --test-data test.parquet
 
-Data: `--train` and `--test` files, else both drawn by the shared generator (`--generator`,
+Data: `--data` and `--test-data` files, else both drawn by the shared generator (`--generator`,
 `make_listings.py`): `--rows` training listings of seed `--seed`, and `--test-rows` test
 listings of seed `--test-seed` with ids from `--test-id-offset`. Both files go through the
 pipeline's normalisation and validation rules. `fit_model` is fit on the training split of the
@@ -46,24 +46,21 @@ import logging
 import re
 import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import generated_listings
 import numpy as np
 import pandas as pd
 
 from price_alchemy.model.explain import Explainer, Explanation
 from price_alchemy.model.features import WORD, listing_columns
 from price_alchemy.model.train import blend_summary, fit_model, split_listings
-from price_alchemy.params import Params, load_params
+from price_alchemy.params import load_params
 from price_alchemy.schema import LISTING_FIELDS
-from price_alchemy.validation.validate import read_valid_listings
 
-MAKE_LISTINGS = Path("/work/shared/datasets/make_listings.py")
 BATCH = 500  # listings per explain call while scoring
 TIMED_LISTINGS = 200
 CALL_LISTINGS = 100
@@ -118,14 +115,6 @@ TERM = re.compile(r'"([^"]*)"')
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def generate(script: Path, rows: int, seed: int, out: Path, id_offset: int = 0) -> Path:
-    """`rows` listings of the shared generator, written to `out`."""
-    command = [sys.executable, str(script), "--rows", str(rows), "--seed", str(seed)]
-    command += ["--out", str(out), "--id-offset", str(id_offset)]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return out
 
 
 def key_words(title: str) -> dict[int, set[str]]:
@@ -214,25 +203,6 @@ def latency(explainer: Explainer, test: pd.DataFrame) -> dict:
     }
 
 
-def load(
-    args: argparse.Namespace, folder: Path, params: Params
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train file, test file), generated unless given, as valid listings."""
-    train_path, test_path = args.train, args.test
-    if train_path is None:
-        print(f"generating {args.rows:,} training listings (seed {args.seed})", flush=True)
-        train_path = generate(args.generator, args.rows, args.seed, folder / "train.parquet")
-    if test_path is None:
-        print(f"generating {args.test_rows:,} test listings (seed {args.test_seed})", flush=True)
-        test_path = generate(
-            args.generator, args.test_rows, args.test_seed, folder / "test.parquet",
-            args.test_id_offset,
-        )  # fmt: skip
-    train, _ = read_valid_listings(train_path, params.validation)
-    test, _ = read_valid_listings(test_path, params.validation)
-    return train, test
-
-
 def print_table(effects: list[dict], figures: dict) -> None:
     table = pd.DataFrame(effects).drop(columns="sign")
     for column in ("named", "top3", "top3_signed", "net_signed"):
@@ -254,20 +224,12 @@ def print_table(effects: list[dict], figures: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--train", type=Path, help="a listings file (else generated)")
-    parser.add_argument("--test", type=Path, help="a listings file (else generated)")
-    parser.add_argument("--rows", type=int, default=400_000, help="training listings generated")
-    parser.add_argument("--test-rows", type=int, default=50_000, help="test listings generated")
-    parser.add_argument("--seed", type=int, default=707, help="seed of the training listings")
-    parser.add_argument("--test-seed", type=int, default=808)
-    parser.add_argument("--test-id-offset", type=int, default=100_000_000)
-    parser.add_argument("--generator", type=Path, default=MAKE_LISTINGS)
     parser.add_argument("--params", type=Path, help="a params.yaml to merge over the defaults")
+    generated_listings.add_arguments(parser, 400_000, 707, 50_000, 808)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     params = load_params(args.params)
-    with tempfile.TemporaryDirectory() as folder:
-        train, test = load(args, Path(folder), params)
+    train, test = generated_listings.listings_and_test(args, params)
     fit_rows, _ = split_listings(train, params.split)
     print(f"fitting on the training split: {len(fit_rows):,} listings", flush=True)
     started = time.perf_counter()

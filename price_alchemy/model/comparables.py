@@ -87,7 +87,8 @@ class ComparableSales:
     def nbytes(self) -> int:
         """Bytes held by its arrays (the artifact's share of this index, less the vocabulary)."""
         arrays = [value for value in vars(self).values() if isinstance(value, np.ndarray)]
-        return len(self.titles_) + sum(array.nbytes for array in arrays)
+        names = sum(len(str(name).encode()) for name in (*self.brands_, *self.categories_))
+        return len(self.titles_) + names + sum(array.nbytes for array in arrays)
 
     # ---- where to look -------------------------------------------------------------------
 

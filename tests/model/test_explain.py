@@ -2,6 +2,8 @@
 model's own log price exactly, name what a seller typed, find the effect words the generator put
 in, and a member without exact attributions (an MLP) is explained exactly in sum too."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,6 +65,19 @@ def test_factors_add_up_to_the_price_exactly(model, data):
         )
     bases = {round(one.base_price, 9) for one in explained}
     assert len(bases) == 1  # one base price: the mean training listing's
+
+
+def test_the_tree_members_share_adds_up_exactly(model, data):
+    """Whatever weight the blend gives LightGBM on Ridge's prediction, its TreeSHAP parts and
+    its share of Ridge's prediction passed on add up to the price."""
+    heavy = copy.deepcopy(model)
+    heavy.estimator.regressor_.named_steps["blend"].weights_ = np.array([0.2, 0.8])
+    test = data[1].head(100)
+    explained = Explainer(heavy).explain(listing_columns(_rows(test)))
+    prices = heavy.predict(test[list(LISTING_FIELDS)])
+    for one, price in zip(explained, prices, strict=True):
+        assert _total(one) == pytest.approx(np.log1p(price), abs=1e-6)
+    assert np.log1p(prices) != pytest.approx(np.log1p(model.predict(test[list(LISTING_FIELDS)])))
 
 
 def _factors(model, **listing) -> list:
