@@ -89,11 +89,20 @@ def demo_data(
             help="Market drift from 0 (none) to 1: trending categories and brands, inflation.",
         ),
     ] = 0.0,
+    active: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also replace the live listings table (PRICE_ALCHEMY_ACTIVE_TABLE) with this"
+            " many live listings of the same market, to re-price.",
+        ),
+    ] = 0,
 ) -> None:
-    """Write realistic Mercari-schema demo listings into the warehouse table."""
+    """Write realistic Mercari-schema demo listings into the warehouse table (and, with
+    --active, live listings into the live listings table)."""
     from price_alchemy.data.backends import open_warehouse
     from price_alchemy.data.load import load_table
-    from price_alchemy.demo.generator import generate_listings
+    from price_alchemy.demo.generator import active_listings, generate_listings
 
     settings = get_settings()
     started = time.perf_counter()
@@ -109,23 +118,36 @@ def demo_data(
         f"wrote {written:,} listings to {warehouse.describe()}"
         f" in {time.perf_counter() - started:.1f}s"
     )
+    if active:
+        live = _run_stage(open_warehouse, settings, settings.active_table)
+        table = active_listings(active, seed=seed + 1, end=end or _today())
+        written = _run_stage(load_table, live, table, settings.home / "loads", True)
+        typer.echo(f"wrote {written:,} live listings to {live.describe()}")
 
 
 @warehouse_app.command("load")
 def warehouse_load(
     file: Annotated[Path, typer.Argument(help="A .tsv, .csv or .parquet file of listings.")],
     replace: Annotated[bool, typer.Option(help="Replace the table instead of appending.")] = False,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="The warehouse table: the listings (default, PRICE_ALCHEMY_WAREHOUSE_TABLE) or"
+            " the live listings (PRICE_ALCHEMY_ACTIVE_TABLE, default active_listings)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Load a file of listings into the configured warehouse (table created when missing).
+    """Load a file into a warehouse table (created when missing) of its schema.
 
     Every row is loaded: values that cannot be read as their type are loaded as null and
-    counted, and validation judges the rows later. A file without created_at gets the load time.
+    counted, and validation judges the rows later. A file without the table's timestamp
+    column (created_at, listed_at) gets the load time.
     """
     from price_alchemy.pipeline.data_stages import run_load
 
     started = time.perf_counter()
-    summary = _run_stage(run_load, file, _now(), replace).to_dict()
+    summary = _run_stage(run_load, file, _now(), replace, None, table).to_dict()
     _report(summary | {"seconds": round(time.perf_counter() - started, 1)}, as_json)
 
 

@@ -49,6 +49,11 @@ CONDITIONS = (1, 2, 3, 4, 5)
 CONDITION_LABELS = {1: "New", 2: "Like new", 3: "Good", 4: "Fair", 5: "Poor"}
 SHIPPING_VALUES = (0, 1)  # 1: the seller pays
 SHIPPING_LABELS = {0: "buyer pays", 1: "seller pays"}
+
+
+def in_cents(price: float) -> float:
+    """A suggested price as the API and batch re-pricing answer it: rounded to the cent."""
+    return round(price, 2)
 NO_DESCRIPTION = "No description yet"  # Mercari's marker of an empty description
 
 _ARROW_TYPES = {
@@ -65,3 +70,37 @@ TEXT_COLUMNS = tuple(f.name for f in FIELDS if f.kind == "str")
 def listing_field(name: str) -> ListingField:
     """The field called `name`."""
     return next(f for f in FIELDS if f.name == name)
+
+
+# Live listings, priced again by the re-pricing DAG: what a seller typed, the marketplace's id
+# of the listing (as the API takes it), the price it is listed at and since when.
+ACTIVE_FIELDS = (
+    ListingField("listing_id", "str", True, "The listing's id in the marketplace."),
+    *(listing_field(name) for name in LISTING_FIELDS),
+    ListingField("listed_price", "float", False, "The price it is listed at."),
+    ListingField("listed_at", "datetime", True, "When it was listed (naive UTC)."),
+)
+ACTIVE_LISTING_SCHEMA = pa.schema([(f.name, _ARROW_TYPES[f.kind]) for f in ACTIVE_FIELDS])
+# One suggestion of a re-pricing run; `gap` is listed_price / price - 1 (+0.25: listed 25% above)
+SUGGESTION_SCHEMA = pa.schema(
+    [
+        ("listing_id", pa.string()),
+        ("price", pa.float64()),
+        ("low", pa.float64()),
+        ("high", pa.float64()),
+        ("model_name", pa.string()),
+        ("model_version", pa.string()),
+        ("run_id", pa.string()),
+        ("scored_at", pa.timestamp("us")),
+        ("gap", pa.float64()),
+    ]
+)
+# A live listing a re-pricing run could not price, with every failed check
+SKIPPED_SCHEMA = pa.schema(
+    [
+        ("listing_id", pa.string()),
+        ("run_id", pa.string()),
+        ("reasons", pa.string()),
+        ("checked_at", pa.timestamp("us")),
+    ]
+)

@@ -22,6 +22,21 @@ class Settings(BaseSettings):
     home: Path = Field(Path(".price_alchemy"), description="State directory.")
     warehouse: Literal["duckdb", "bigquery"] = Field("duckdb", description="Warehouse backend.")
     warehouse_table: str = Field("listings", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    active_table: str = Field(
+        "active_listings",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Warehouse table of the live listings the re-pricing DAG prices.",
+    )
+    suggestions_table: str = Field(
+        "price_suggestions",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Warehouse table the re-pricing DAG writes its suggestions to.",
+    )
+    skipped_table: str = Field(
+        "active_quarantine",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Warehouse table of the live listings a re-pricing run skipped, and why.",
+    )
     bigquery_project: str | None = Field(
         None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="Google Cloud project."
     )
@@ -103,6 +118,14 @@ class Settings(BaseSettings):
         description="When the monitoring DAG runs: a cron expression or a preset; 'none': only "
         "when triggered.",
     )
+    repricing_schedule: str | None = Field(
+        "@daily",
+        description="When the re-pricing DAG prices the live listings (and whenever a new "
+        "champion is registered): a cron expression or a preset; 'none': only then.",
+    )
+    repricing_batch_rows: int = Field(
+        100_000, ge=1, description="Live listings read, checked and priced per batch."
+    )
     dags_folder: Path = Field(
         Path(__file__).resolve().parents[1] / "dags", description="Folder holding the DAGs."
     )
@@ -112,7 +135,7 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value):
         return None if value == "" else value
 
-    @field_validator("training_schedule", "monitoring_schedule")
+    @field_validator("training_schedule", "monitoring_schedule", "repricing_schedule")
     @classmethod
     def _no_schedule(cls, schedule: str | None) -> str | None:
         return None if schedule is None or schedule.strip().lower() in ("", "none") else schedule

@@ -7,6 +7,7 @@ ten minutes). Google errors become one-line `WarehouseError`s that say what to s
 `WarehouseUnavailable` when a retry may help.
 """
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,6 +25,7 @@ from price_alchemy.data.warehouse import (
     WarehouseUnavailable,
     check_load_schema,
     check_window_columns,
+    merge_run_sql,
     window_query,
     with_schema_batch,
 )
@@ -35,7 +37,6 @@ _TYPES = {
     pa.float64(): "FLOAT",
     pa.timestamp("us"): "TIMESTAMP",
 }
-_EXPECTED = {field.name: _TYPES[field.type] for field in LISTING_SCHEMA}
 _TRANSIENT = (
     google_errors.ServiceUnavailable,
     google_errors.InternalServerError,
@@ -49,13 +50,20 @@ _TRANSIENT = (
 
 
 class BigQueryWarehouse(BigQueryTable):
-    """Listings in the BigQuery table `project.dataset.table`."""
+    """Rows of `schema` (listings by default) in the BigQuery table `project.dataset.table`."""
 
     table_setting = "warehouse table"
+    schema = LISTING_SCHEMA
 
     @classmethod
-    def from_settings(cls, settings) -> "BigQueryWarehouse":
-        return cls.for_table(settings, settings.warehouse_table)
+    def from_settings(cls, settings, table: str | None = None, schema: pa.Schema | None = None):
+        warehouse = cls.for_table(settings, table or settings.warehouse_table)
+        warehouse.schema = schema or LISTING_SCHEMA
+        return warehouse
+
+    @property
+    def _expected(self) -> dict[str, str]:
+        return {field.name: _TYPES[field.type] for field in self.schema}
 
     @contextmanager
     def _errors(self, doing: str):
@@ -86,24 +94,32 @@ class BigQueryWarehouse(BigQueryTable):
             return None
         return {field.name: field.field_type for field in table.schema}
 
-    def _create_table(self) -> None:
-        self.create_table([bigquery.SchemaField(name, kind) for name, kind in _EXPECTED.items()])
+    def _fields(self) -> list[bigquery.SchemaField]:
+        return [bigquery.SchemaField(name, kind) for name, kind in self._expected.items()]
+
+    def _ensure_table(self) -> None:
+        """Create the table if missing; refuse one whose columns differ from the schema."""
+        existing = self._columns()
+        if existing is None:
+            self.create_table(self._fields())
+        else:
+            check_load_schema(existing, self._expected, self.describe())
+
+    def _load_job(self, path: Path, table_id: str, disposition: str) -> int:
+        """One Parquet load job of `path` into `table_id`; rows loaded."""
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET, write_disposition=disposition
+        )
+        with open(path, "rb") as handle:
+            job = self.client.load_table_from_file(handle, table_id, job_config=config)
+        job.result(retry=self.retry)
+        return int(job.output_rows or 0)
 
     def load_parquet(self, path: Path, replace: bool = False) -> int:
         with self._errors("loading listings"):
-            existing = self._columns()
-            if existing is None:
-                self._create_table()
-            else:
-                check_load_schema(existing, _EXPECTED, self.describe())
+            self._ensure_table()
             disposition = "WRITE_TRUNCATE" if replace else "WRITE_APPEND"
-            config = bigquery.LoadJobConfig(
-                source_format=bigquery.SourceFormat.PARQUET, write_disposition=disposition
-            )
-            with open(path, "rb") as handle:
-                job = self.client.load_table_from_file(handle, self.table_id, job_config=config)
-            job.result(retry=self.retry)
-            return int(job.output_rows or 0)
+            return self._load_job(path, self.table_id, disposition)
 
     def count_rows(self) -> int:
         with self._errors("counting listings"):
@@ -149,3 +165,32 @@ class BigQueryWarehouse(BigQueryTable):
             rows = job.result(page_size=BATCH_ROWS, retry=self.retry)
             schema = pa.schema([f for f in LISTING_SCHEMA if f.name in columns])
             yield from with_schema_batch(rows.to_arrow_iterable(), schema)
+
+    def read_all(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        with self._errors(f"reading {self.table_id}"):
+            if self._columns() is None:
+                raise google_errors.NotFound(self.table_id)
+            job = self.client.query(f"SELECT * FROM `{self.table_id}`", retry=self.retry)
+            rows = job.result(page_size=batch_rows, retry=self.retry)
+            yield from with_schema_batch(rows.to_arrow_iterable(), self.schema)
+
+    def merge_run(self, path: Path, run_id: str) -> int:
+        """A load job into a staging table of the run, one MERGE, the staging table dropped."""
+        digest = hashlib.sha256(run_id.encode()).hexdigest()[:16]
+        staging = f"{self.table_id}__staging_{digest}"
+        names = list(self._expected)
+        sql = merge_run_sql(f"`{self.table_id}`", f"`{staging}`", names, "@")
+        run = bigquery.ScalarQueryParameter("run", "STRING", run_id)
+        config = bigquery.QueryJobConfig(query_parameters=[run])
+        with self._errors(f"writing run {run_id} to {self.table_id}"):
+            self._ensure_table()
+            table = bigquery.Table(staging, schema=self._fields())
+            self.client.create_table(table, exists_ok=True, retry=self.retry)
+            try:
+                self._load_job(path, staging, "WRITE_TRUNCATE")
+                self.client.query_and_wait(sql, job_config=config, retry=self.retry)
+            finally:
+                self.client.delete_table(staging, not_found_ok=True, retry=self.retry)
+            count = f"SELECT COUNT(*) AS n FROM `{self.table_id}` WHERE run_id = @run"
+            rows = self.client.query_and_wait(count, job_config=config, retry=self.retry)
+            return int(next(iter(rows))["n"])

@@ -1,9 +1,10 @@
 """Load: bring a file of listings (TSV, CSV or Parquet) into the warehouse without losing a row.
 
-The file is streamed in batches into a normalized Parquet file of the listings schema, which
-the warehouse then loads in one go. Values that cannot be read as their type (a price of "abc")
-become null and are counted, so the row still travels to validation and is judged there. A file
-without `created_at` (the raw Kaggle Mercari `train.tsv`) gets the load time.
+The file is streamed in batches into a normalized Parquet file of the warehouse table's schema
+(the listings, or the live listings), which the warehouse then loads in one go. Values that
+cannot be read as their type (a price of "abc") become null and are counted, so the row still
+travels to validation and is judged there. A file without the table's timestamp column
+(`created_at`: the raw Kaggle Mercari `train.tsv`; `listed_at`) gets the load time.
 """
 
 import csv
@@ -19,7 +20,7 @@ import pyarrow.parquet as pq
 
 from price_alchemy.data.warehouse import BATCH_ROWS, Warehouse, WarehouseError
 from price_alchemy.records import Record
-from price_alchemy.schema import INTEGER_COLUMNS, LISTING_SCHEMA, TEXT_COLUMNS
+from price_alchemy.schema import LISTING_SCHEMA
 
 _DELIMITERS = {".tsv": "\t", ".csv": ","}
 
@@ -32,7 +33,7 @@ class LoadSummary(Record):
     rows: int = 0
     unreadable_values: dict[str, int] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
-    created_at_filled: bool = False
+    created_at_filled: bool = False  # the table's timestamp column was missing: the load time
     warehouse: str = ""
 
 
@@ -78,49 +79,56 @@ def _times(values: pd.Series) -> pd.Series:
     return times.dt.tz_convert(None).astype("datetime64[us]")
 
 
-def _typed(name: str, values: pd.Series) -> pd.Series:
-    """A column's values in its listing type; what cannot be read becomes null."""
-    if name in TEXT_COLUMNS:
+def _typed(values: pd.Series, kind: pa.DataType) -> pd.Series:
+    """A column's values in its Arrow type; what cannot be read becomes null."""
+    if pa.types.is_string(kind):
         return values.astype("object").where(values.notna(), None)
-    if name == "created_at":
+    if pa.types.is_timestamp(kind):
         return _times(values)
-    return _numbers(values, name in INTEGER_COLUMNS)
+    return _numbers(values, pa.types.is_integer(kind))
 
 
-def conform(frame: pd.DataFrame, loaded_at: datetime, summary: LoadSummary) -> pa.Table:
-    """One batch in the listings schema; unreadable values null and counted in `summary`."""
+def conform(
+    frame: pd.DataFrame, loaded_at: datetime, summary: LoadSummary, schema: pa.Schema
+) -> pa.Table:
+    """One batch in `schema`; unreadable values null and counted in `summary`."""
     columns = {}
-    for name in LISTING_SCHEMA.names:
-        if name == "created_at" and name not in frame:
+    for column in schema:
+        name = column.name
+        if pa.types.is_timestamp(column.type) and name not in frame:
             columns[name] = pd.Series(pd.Timestamp(loaded_at), index=frame.index)
             summary.created_at_filled = True
             continue
         source = frame[name]
-        columns[name] = _typed(name, source)
+        columns[name] = _typed(source, column.type)
         lost = int((columns[name].isna() & source.notna()).sum())
         if lost:
             summary.unreadable_values[name] = summary.unreadable_values.get(name, 0) + lost
-    return pa.Table.from_pandas(pd.DataFrame(columns), schema=LISTING_SCHEMA, preserve_index=False)
+    return pa.Table.from_pandas(pd.DataFrame(columns), schema=schema, preserve_index=False)
 
 
-def _check_columns(columns: list[str], source: Path, summary: LoadSummary) -> None:
-    required = [name for name in LISTING_SCHEMA.names if name != "created_at"]
+def _check_columns(
+    columns: list[str], source: Path, summary: LoadSummary, schema: pa.Schema
+) -> None:
+    required = [f.name for f in schema if not pa.types.is_timestamp(f.type)]
     missing = [name for name in required if name not in columns]
     if missing:
         raise WarehouseError(
             f"{source.name} lacks column(s) {', '.join(missing)} (found: {', '.join(columns)})"
         )
-    summary.ignored_columns = [c for c in columns if c not in LISTING_SCHEMA.names]
+    summary.ignored_columns = [c for c in columns if c not in schema.names]
 
 
-def normalize_file(source: Path, target: Path, loaded_at: datetime) -> LoadSummary:
-    """Stream `source` into `target`, a Parquet file of the listings schema."""
+def normalize_file(
+    source: Path, target: Path, loaded_at: datetime, schema: pa.Schema = LISTING_SCHEMA
+) -> LoadSummary:
+    """Stream `source` into `target`, a Parquet file of `schema`."""
     summary = LoadSummary(str(source))
-    with pq.ParquetWriter(target, LISTING_SCHEMA) as writer:
+    with pq.ParquetWriter(target, schema) as writer:
         for batch in read_batches(source):
             if summary.rows == 0:
-                _check_columns(batch.schema.names, source, summary)
-            writer.write_table(conform(batch.to_pandas(), loaded_at, summary))
+                _check_columns(batch.schema.names, source, summary, schema)
+            writer.write_table(conform(batch.to_pandas(), loaded_at, summary, schema))
             summary.rows += batch.num_rows
     return summary
 
@@ -128,13 +136,13 @@ def normalize_file(source: Path, target: Path, loaded_at: datetime) -> LoadSumma
 def load_file(
     warehouse: Warehouse, source: Path, work_dir: Path, loaded_at: datetime, replace: bool = False
 ) -> LoadSummary:
-    """Load a listings file into the warehouse; every row read is a row loaded."""
+    """Load a file into the warehouse's table (of its schema); every row read is a row loaded."""
     if not source.exists():
         raise WarehouseError(f"no such file: {source}")
     work_dir.mkdir(parents=True, exist_ok=True)
     staged = work_dir / f"{source.stem}.normalized.parquet"
     try:
-        summary = normalize_file(source, staged, loaded_at)
+        summary = normalize_file(source, staged, loaded_at, warehouse.schema)
         loaded = warehouse.load_parquet(staged, replace=replace)
     finally:
         staged.unlink(missing_ok=True)
@@ -144,12 +152,13 @@ def load_file(
     return summary
 
 
-def load_table(warehouse: Warehouse, listings: pa.Table, work_dir: Path, replace: bool) -> int:
-    """Load an in-memory table of the listings schema (demo data) through the same path."""
+def load_table(warehouse: Warehouse, rows: pa.Table, work_dir: Path, replace: bool) -> int:
+    """Load an in-memory table of the warehouse table's schema (demo data) the same way."""
     work_dir.mkdir(parents=True, exist_ok=True)
     staged = work_dir / "table.normalized.parquet"
+    schema = warehouse.schema
     try:
-        pq.write_table(listings.select(LISTING_SCHEMA.names).cast(LISTING_SCHEMA), staged)
+        pq.write_table(rows.select(schema.names).cast(schema), staged)
         return warehouse.load_parquet(staged, replace=replace)
     finally:
         staged.unlink(missing_ok=True)

@@ -26,8 +26,10 @@ class WarehouseError(ActionRequired):
 
 
 class Warehouse(Protocol):
-    """What the pipeline needs from a listings warehouse."""
+    """What the pipeline needs from a warehouse table (the listings, or another table of
+    `backends.table_schemas`)."""
 
+    schema: pa.Schema  # of the table
     def describe(self) -> str:
         """Where the listings live, e.g. `duckdb:/path/warehouse.duckdb#listings`."""
         ...
@@ -52,6 +54,29 @@ class Warehouse(Protocol):
         """Stream every column of the listings with `start <= created_at < end`; at least one
         batch (empty for an empty window), so the columns are always known."""
         ...
+
+    def read_all(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """Stream every row of the table in batches of at most `batch_rows`; at least one."""
+        ...
+
+    def merge_run(self, path: Path, run_id: str) -> int:
+        """Make the table's rows of run `run_id` those of a Parquet file of its schema (see
+        `merge_run_sql`), creating the table if missing; the run's rows after."""
+        ...
+
+
+def merge_run_sql(target: str, staging: str, columns: list[str], marker: str) -> str:
+    """One MERGE that makes `target`'s rows of a run (its `run_id` column equal to the
+    parameter `{marker}run`) the rows of `staging` (both tables quoted): the run's earlier
+    rows are deleted and the new ones inserted in one atomic statement, so a rerun replaces
+    its rows and never doubles them, whatever its keys (a skipped listing may have no id).
+    The same SQL runs on DuckDB and BigQuery."""
+    names, values = ", ".join(columns), ", ".join(f"S.{c}" for c in columns)
+    return (
+        f"MERGE INTO {target} T USING {staging} S ON FALSE"
+        f" WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({values})"
+        f" WHEN NOT MATCHED BY SOURCE AND T.run_id = {marker}run THEN DELETE"
+    )
 
 
 class WarehouseUnavailable(Transient):

@@ -23,7 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from price_alchemy.demo.world import CAPACITIES, MAX_N, TIERS, WORLD_SEED, Slot, World, load_world
-from price_alchemy.schema import LISTING_SCHEMA, NO_DESCRIPTION
+from price_alchemy.schema import (
+    ACTIVE_LISTING_SCHEMA,
+    LISTING_FIELDS,
+    LISTING_SCHEMA,
+    NO_DESCRIPTION,
+)
 
 __all__ = ["WORLD_SEED", "generate_listings"]
 
@@ -399,3 +404,24 @@ def generate_listings(
         for i in range(0, rows, _CHUNK_ROWS)
     ]
     return pa.concat_tables(chunks) if chunks else LISTING_SCHEMA.empty_table()
+
+
+ACTIVE_DAYS = 30  # live listings were listed within this many days before `end`
+MARKUP_SD = 0.3  # sd of the log of a seller's listed price over the market's price
+
+
+def active_listings(rows: int, seed: int = 0, end: datetime | None = None) -> pa.Table:
+    """`rows` live listings of the demo market (columns ACTIVE_LISTING_SCHEMA): drawn as
+    `generate_listings(rows, seed, end, ACTIVE_DAYS)` draws listings, with ids `live-<n>`,
+    listed at the market's price times the seller's own markup (log-normal, sd MARKUP_SD)
+    since their `created_at`."""
+    listings = generate_listings(rows, seed=seed, end=end, days=ACTIVE_DAYS)
+    markup = np.exp(np.random.default_rng([seed, 1]).normal(0.0, MARKUP_SD, rows))
+    listed = np.round(listings["price"].to_numpy() * markup, 2)
+    columns = {
+        "listing_id": [f"live-{i}" for i in listings["train_id"].to_pylist()],
+        **{name: listings[name] for name in LISTING_FIELDS},
+        "listed_price": listed,
+        "listed_at": listings["created_at"],
+    }
+    return pa.table(columns, schema=ACTIVE_LISTING_SCHEMA)

@@ -16,11 +16,15 @@ from price_alchemy.validation.validate import ValidationResult, validate_snapsho
 
 
 def run_load(
-    source: Path, loaded_at: datetime, replace: bool = False, settings: Settings | None = None
+    source: Path,
+    loaded_at: datetime,
+    replace: bool = False,
+    settings: Settings | None = None,
+    table: str | None = None,
 ) -> LoadSummary:
-    """Load a TSV, CSV or Parquet file of listings into the warehouse."""
+    """Load a TSV, CSV or Parquet file into a warehouse table (default: the listings)."""
     settings = settings or get_settings()
-    warehouse = open_warehouse(settings)
+    warehouse = open_warehouse(settings, table)
     return load_file(warehouse, source, settings.home / "loads", loaded_at, replace)
 
 

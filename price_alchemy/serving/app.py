@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from price_alchemy.data.prediction_records import PredictionStoreError
 from price_alchemy.model.features import listing_columns
+from price_alchemy.schema import in_cents
 from price_alchemy.serving.batcher import BatcherClosed, NoModelLoaded, Priced
 from price_alchemy.serving.experiment import CHALLENGER, CHAMPION
 from price_alchemy.serving.explanations import NO_INDEX, Explanations
@@ -82,9 +83,9 @@ async def suggest_prices(
         Suggestion(
             listing_id=listing["listing_id"],
             model_version=version,
-            price=round(p, 2),
-            low=round(lo, 2),
-            high=round(hi, 2),
+            price=in_cents(p),
+            low=in_cents(lo),
+            high=in_cents(hi),
             currency=currency,
             **extra,
         )

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import sklearn
 
 from price_alchemy.model.column_values import Columns
 from price_alchemy.model.features import listing_columns
+from price_alchemy.model.served_predict import checks_off
 from price_alchemy.serving.experiment import CHALLENGER, CHAMPION
 from price_alchemy.serving.models import ModelHolder, ServedModel
 
@@ -146,9 +146,7 @@ class PredictionBatcher:
         models = self._models()
         columns = listing_columns([listing for job in jobs for listing in job.listings])
         arms = _batch_arms(jobs, models)
-        # the features are built by our own steps, so scikit-learn's per-call checks of its
-        # inputs and arguments (a few milliseconds a call) only repeat what is known
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        with checks_off():
             answered = _price_arms(columns, arms, models)
             shadow = None
             if models.shadow and models.challenger is not None:

@@ -21,28 +21,11 @@ from mlflow.tracking import MlflowClient
 from price_alchemy.lifecycle.export import ModelInfo, describe_version, read_exported
 from price_alchemy.lifecycle.tracking import load_price_model
 from price_alchemy.model.features import listing_columns
-from price_alchemy.model.served_predict import fast_predict_range
+from price_alchemy.model.served_predict import SAMPLE_LISTINGS, fast_predict_range
 from price_alchemy.serving.explanations import Explanations
 
 log = logging.getLogger(__name__)
-SMOKE_LISTINGS = (
-    {
-        "name": "Nike running shoes size 9",
-        "item_condition_id": 3,
-        "category_name": "Women/Shoes/Athletic",
-        "brand_name": "Nike",
-        "shipping": 1,
-        "item_description": "Worn a few times, good condition.",
-    },
-    {
-        "name": "vintage levis denim jacket ✨",
-        "item_condition_id": 1,
-        "category_name": None,
-        "brand_name": None,
-        "shipping": 0,
-        "item_description": None,
-    },
-)
+SMOKE_LISTINGS = SAMPLE_LISTINGS  # the smoke prediction prices the sample listings
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from price_alchemy.data.load import normalize_file
 from price_alchemy.errors import ActionRequired
 from price_alchemy.params import ValidationParams
 from price_alchemy.records import Record
-from price_alchemy.schema import INTEGER_COLUMNS, LISTING_SCHEMA, TEXT_COLUMNS
+from price_alchemy.schema import INTEGER_COLUMNS, LISTING_FIELDS, LISTING_SCHEMA, TEXT_COLUMNS
 from price_alchemy.validation.clean_text import CLEANING_KINDS, clean_text
 from price_alchemy.validation.profile import (
     DRIFT_CHECKS,
@@ -141,14 +141,16 @@ def _coerce(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     per-row reasons for the cells that could not be converted."""
     typed, bad = frame.copy(), {}
     for column in NUMERIC_COLUMNS:
-        typed[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-        bad[f"{column}: not a number"] = typed[column].isna() & frame[column].notna()
+        if column in frame:
+            typed[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+            bad[f"{column}: not a number"] = typed[column].isna() & frame[column].notna()
     for column in TEXT_COLUMNS:
-        typed[column] = frame[column].astype("str").where(frame[column].notna(), None)
-    typed["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce").astype(
-        "datetime64[us]"
-    )
-    bad["created_at: not a timestamp"] = typed["created_at"].isna() & frame["created_at"].notna()
+        if column in frame:
+            typed[column] = frame[column].astype("str").where(frame[column].notna(), None)
+    if "created_at" in frame:
+        created = pd.to_datetime(frame["created_at"], errors="coerce").astype("datetime64[us]")
+        bad["created_at: not a timestamp"] = created.isna() & frame["created_at"].notna()
+        typed["created_at"] = created
     flags = pd.DataFrame(bad).stack()
     hits = flags[flags].index
     return typed, pd.Series(hits.get_level_values(1), index=hits.get_level_values(0), dtype=str)
@@ -184,14 +186,36 @@ def _split_rows(
     """(typed valid rows with cleaned text, quarantined rows as text with `reasons`, cleaning
     flags of the valid rows)."""
     frame = frame[list(REQUIRED_COLUMNS)].reset_index(drop=True)
-    typed, type_reasons = _coerce(frame)
-    typed, cleaned = _clean_free_text(typed, params)
-    rule_reasons = _rule_failures(_rules_schema(params), typed)
-    reasons = pd.concat([type_reasons, rule_reasons]).groupby(level=0).agg("; ".join)
+    typed, cleaned, reasons = _judged_rows(frame, _rules_schema(params), params)
     quarantined = frame.loc[reasons.index].astype("string").assign(reasons=reasons.to_numpy())
     valid = typed.drop(index=reasons.index).astype({c: "int64" for c in INTEGER_COLUMNS})
     cleaned = cleaned.drop(index=reasons.index).reset_index(drop=True)
     return valid.reset_index(drop=True), quarantined, cleaned
+
+
+def _judged_rows(frame: pd.DataFrame, rules: pa.DataFrameSchema, params: ValidationParams):
+    """(the rows typed with cleaned text, their cleaning flags, reasons per failing row)."""
+    typed, type_reasons = _coerce(frame)
+    typed, cleaned = _clean_free_text(typed, params)
+    rule_reasons = _rule_failures(rules, typed)
+    reasons = pd.concat([type_reasons, rule_reasons]).groupby(level=0).agg("; ".join)
+    return typed, cleaned, reasons
+
+
+def split_priceable_rows(
+    frame: pd.DataFrame, params: ValidationParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Live listings judged by the row rules of the fields a seller types (LISTING_FIELDS), as
+    the model reads them: (rows to price, typed with cleaned text, with the frame's other
+    columns; the rest as text with `reasons`). Every row is in one or the other."""
+    frame = frame.reset_index(drop=True)
+    rules = _rules_schema(params).select_columns(list(LISTING_FIELDS))
+    typed, _, reasons = _judged_rows(frame[list(LISTING_FIELDS)], rules, params)
+    others = frame.drop(columns=list(LISTING_FIELDS))
+    valid = pd.concat([others, typed], axis=1).drop(index=reasons.index)
+    valid = valid.astype({c: "int64" for c in INTEGER_COLUMNS if c in valid})
+    quarantined = frame.loc[reasons.index].astype("string").assign(reasons=reasons.to_numpy())
+    return valid.reset_index(drop=True), quarantined.reset_index(drop=True)
 
 
 def split_valid_rows(
