@@ -33,6 +33,9 @@ registers a run twice.
    registered model `price-alchemy` with the alias `challenger`; it takes `champion` if there
    is none, or if its RMSLE beats the champion's on the same held-out listings by the margin
    in the params (0.5%). The `promote` param of a manual trigger can `force` it or say `never`.
+7. **announce_champion**: when the run's model became champion, updates the asset
+   `price_alchemy_champion`, on which `price_alchemy_repricing` prices the live listings with
+   it; skipped otherwise.
 
 XCom carries only URIs, run ids and metrics. Settings come from `PRICE_ALCHEMY_*` variables,
 modelling parameters from the params file (`PRICE_ALCHEMY_PARAMS_FILE`).
@@ -43,6 +46,7 @@ from datetime import timedelta
 from airflow.sdk import Param, dag, task
 
 from price_alchemy.orchestration.dag_support import (
+    CHAMPION_ASSET,
     DAG_DEFAULTS,
     optional_param,
     run_stage,
@@ -57,6 +61,7 @@ TIMEOUTS = {  # per task; the search's own budget is the timeout_minutes param (
     "train": timedelta(hours=3),
     "evaluate": timedelta(hours=1),
     "register": timedelta(minutes=30),
+    "announce_champion": timedelta(minutes=5),
 }
 
 
@@ -156,9 +161,17 @@ def price_alchemy_training():
         inputs = Evaluation.from_dict(evaluation), ValidationResult.from_dict(validation)
         return run_stage(run_register, *inputs, context["params"]["promote"])
 
+    @task(execution_timeout=TIMEOUTS["announce_champion"], outlets=[CHAMPION_ASSET])
+    def announce_champion(registration: dict) -> str:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        if not registration["promoted"]:
+            raise AirflowSkipException(f"the champion did not change: {registration['decision']}")
+        return f"version {registration['version']} is champion"
+
     snapshot = extract()
     validation = validate(snapshot)
     mlflow_run_id = train(validation, snapshot, tune(validation, snapshot))
-    register(evaluate(mlflow_run_id, validation), validation)
+    announce_champion(register(evaluate(mlflow_run_id, validation), validation))
 
 price_alchemy_training()

@@ -8,7 +8,10 @@ exceptions are imported inside the functions, when a task runs.
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import BaseNotifier, Param
+from airflow.sdk import Asset, BaseNotifier, Param
+
+# Updated by a training run whose model became champion; the re-pricing DAG runs on it
+CHAMPION_ASSET = Asset("price_alchemy_champion")
 
 
 class TaskFailureAlert(BaseNotifier):

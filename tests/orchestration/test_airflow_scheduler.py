@@ -5,9 +5,10 @@ One story, on Airflow's default configuration (new DAGs paused unless they say o
 training run triggered before any listing is loaded fails at extract; the listings are loaded
 and the failed task is cleared, and the same run trains and registers the first champion. Then
 the market drifts: a monitoring run sees it and triggers training with its reason, and the
-scheduler runs that training, whose model becomes champion through the gate. Then a challenger
-proves better on live evidence: monitoring proposes its promotion, a person approves it through
-the REST API (the human-in-the-loop task), and it becomes champion.
+scheduler runs that training, whose model becomes champion through the gate. Each new champion
+announces itself (an asset event) and the scheduler re-prices the live listings with it. Then a
+challenger proves better on live evidence: monitoring proposes its promotion, a person approves
+it through the REST API (the human-in-the-loop task), and it becomes champion.
 """
 
 import contextlib
@@ -15,11 +16,13 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import psutil
 import pytest
 
 from price_alchemy.data.backends import open_warehouse
-from price_alchemy.demo.generator import generate_listings
+from price_alchemy.data.load import load_table
+from price_alchemy.demo.generator import active_listings, generate_listings
 from price_alchemy.lifecycle.registry import champion_version
 from price_alchemy.lifecycle.tracking import use_tracking
 from price_alchemy.orchestration.airflow_services import start_services, stop_services, wait_healthy
@@ -33,6 +36,8 @@ from tests.support.waiting import wait_for
 LIMIT = 300  # seconds a test of this module may take, fixtures included
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(LIMIT)]
 TRAINING, MONITORING = "price_alchemy_training", "price_alchemy_monitoring"
+REPRICING = "price_alchemy_repricing"
+LIVE = 500
 
 
 class Budget:
@@ -63,6 +68,7 @@ def stack(tmp_path_factory):
     # only the runs this test triggers: no scheduled run may race them
     project.env |= {"PRICE_ALCHEMY_TRAINING_SCHEDULE": "none"}
     project.env |= {"PRICE_ALCHEMY_MONITORING_SCHEDULE": "none"}
+    project.env |= {"PRICE_ALCHEMY_REPRICING_SCHEDULE": "none"}  # the champion asset alone
     project.cli("airflow", "db", "migrate")
 
     def start(port: int) -> tuple[list, int]:
@@ -80,7 +86,7 @@ def stack(tmp_path_factory):
     processes, port = on_free_port(start)
     try:
         api = AirflowApi(port)
-        api.wait_for_dags((TRAINING, MONITORING))
+        api.wait_for_dags((TRAINING, MONITORING, REPRICING))
         yield project.settings, api, project.root / "logs" / "scheduler.log"
     finally:
         family = _process_tree([process.pid for process in processes])
@@ -114,11 +120,14 @@ def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
     put_listings(
         warehouse, generate_listings(3000, seed=5, end=today - timedelta(days=2), days=200)
     )
+    live = open_warehouse(settings, settings.active_table)
+    load_table(live, active_listings(LIVE, seed=8, end=today), settings.home / "loads", True)
     api.clear_failed(TRAINING, run_id)
     assert api.succeeded(TRAINING, run_id, timeout=budget.left())
     client = use_tracking(settings)
     first = champion_version(client, settings.model_name)
     assert str(first.version) == "1"
+    assert _repriced_by_the_new_champion(settings, api, 1, budget) == {"1": LIVE}
     first_run = client.get_run(first.run_id)
     assert first_run.data.tags["trigger.reason"] == conf["reason"]
     assert first_run.data.tags["search_run_id"]
@@ -136,6 +145,7 @@ def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
     second_run = client.get_run(second.run_id)
     assert second_run.data.tags["trigger.reason"] == retrain["conf"]["reason"]
     assert second_run.data.tags["promotion.decision"].startswith("promoted: RMSLE")
+    assert _repriced_by_the_new_champion(settings, api, 2, budget) == {"1": LIVE, "2": LIVE}
 
     _live_evidence_of_a_better_challenger(settings, client)
     form = {"window_days": 2, "retrain": "never", "approval": "required"}
@@ -156,6 +166,20 @@ def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
     assert str(third.version) == "3"
     assert third.tags["status"] == "champion"
     assert "live evidence" in json.loads(third.tags["status.history"])[-1]["reason"]
+
+
+def _repriced_by_the_new_champion(settings, api, runs: int, budget: Budget) -> dict[str, int]:
+    """Once `runs` re-pricing runs were triggered by the champion asset and succeeded: the
+    suggestions written, counted by the model version that priced them."""
+    def triggered() -> list[dict]:
+        return [r for r in api.runs(REPRICING) if r["run_type"] == "asset_triggered"]
+
+    wait_for(lambda: len(triggered()) >= runs, budget.left(), "re-pricing on a new champion")
+    for run in triggered():
+        assert api.succeeded(REPRICING, run["dag_run_id"], timeout=budget.left())
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        sql = "SELECT model_version, count(*) FROM price_suggestions GROUP BY model_version"
+        return dict(con.execute(sql).fetchall())
 
 
 AWAITING = {"awaiting_input", "deferred"}  # Airflow 3.3 parks an approval; earlier ones defer

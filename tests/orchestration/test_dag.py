@@ -30,7 +30,7 @@ HEAVY = (
     "price_alchemy.pipeline.model_stages",
     "price_alchemy.pipeline.monitor_stage",
 )
-DAG_IDS = ("price_alchemy_training", "price_alchemy_monitoring")
+DAG_IDS = ("price_alchemy_training", "price_alchemy_monitoring", "price_alchemy_repricing")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,11 @@ def _parse_in_fresh_interpreter(dag_ids: tuple[str, ...], env: dict) -> list[tup
         "    started = time.perf_counter(); found = runpy.run_path(path)\n"
         "    seconds = time.perf_counter() - started\n"
         f"    heavy = ','.join(m for m in {HEAVY!r} if m in sys.modules)\n"
-        "    print(repr((seconds, heavy, found[dag_id]().schedule)))\n"
+        "    dag = found[dag_id]()\n"
+        "    schedule = dag.schedule\n"
+        "    if isinstance(schedule, list): schedule = [asset.name for asset in schedule]\n"
+        "    elif not isinstance(schedule, str | None): schedule = dag.timetable.description\n"
+        "    print(repr((seconds, heavy, schedule)))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
@@ -70,7 +74,10 @@ def _environment(**schedules: str) -> dict[str, str]:
     return base | {f"PRICE_ALCHEMY_{k.upper()}_SCHEDULE": v for k, v in schedules.items()}
 
 
-@pytest.mark.parametrize(("dag_id", "schedule"), zip(DAG_IDS, ("@weekly", "@daily"), strict=True))
+SCHEDULES = ("@weekly", "@daily", "Triggered by assets or At 00:00")
+
+
+@pytest.mark.parametrize(("dag_id", "schedule"), zip(DAG_IDS, SCHEDULES, strict=True))
 def test_dag_file_parses_fast_without_heavy_imports(dag_id, schedule):
     [(seconds, heavy, found_schedule)] = _parse_in_fresh_interpreter((dag_id,), _environment())
     assert seconds < 1.0
@@ -79,9 +86,13 @@ def test_dag_file_parses_fast_without_heavy_imports(dag_id, schedule):
 
 
 def test_schedules_come_from_settings():
-    env = _environment(training="30 4 * * 1", monitoring="none")
+    env = _environment(training="30 4 * * 1", monitoring="none", repricing="none")
     parsed = _parse_in_fresh_interpreter(DAG_IDS, env)
-    assert [schedule for *_, schedule in parsed] == ["30 4 * * 1", None]
+    assert [schedule for *_, schedule in parsed] == [
+        "30 4 * * 1",
+        None,
+        ["price_alchemy_champion"],  # the champion asset alone
+    ]
 
 
 def test_structure(dagbag):
@@ -94,11 +105,23 @@ def test_structure(dagbag):
         "train": {"validate", "extract", "tune"},
         "evaluate": {"train", "validate"},
         "register": {"validate", "evaluate"},  # the evaluation names the run and its score
+        "announce_champion": {"register"},
     }
+    assert [a.name for a in dag.get_task("announce_champion").outlets] == ["price_alchemy_champion"]
     assert dag.catchup is False
     params = {"window_days", "promote", "max_evals", "timeout_minutes", "search_sample_rows"}
     assert params <= set(dag.params.keys())
     assert dag.doc_md and "champion" in dag.doc_md
+
+
+def test_repricing_runs_daily_and_on_a_new_champion(dagbag):
+    dag = dagbag.dags["price_alchemy_repricing"]
+    assert [task.task_id for task in dag.tasks] == ["reprice"]
+    assert [asset.name for asset in dag.timetable.asset_condition.objects] == [
+        "price_alchemy_champion"
+    ]
+    assert "At 00:00" in dag.timetable.description
+    assert dag.catchup is False and "price_suggestions" in dag.doc_md
 
 
 def test_monitoring_structure(dagbag):
