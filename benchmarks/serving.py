@@ -60,7 +60,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _train_champion(home: Path, rows: int) -> Settings:
+def train_champion(home: Path, rows: int) -> Settings:
     """A champion trained by the pipeline's stages on `rows` demo listings."""
     from price_alchemy.data.backends import open_warehouse
     from price_alchemy.data.load import load_table
@@ -237,7 +237,7 @@ def _train_with(code: Path, home: Path, rows: int) -> None:
     process of its own, which imports that code's package first."""
     script = (
         "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import serving;"
-        " serving._train_champion(Path(sys.argv[2]), int(sys.argv[3]))"
+        " serving.train_champion(Path(sys.argv[2]), int(sys.argv[3]))"
     )
     command = [sys.executable, "-c", script, str(code / "benchmarks"), str(home), str(rows)]
     subprocess.run(command, env=os.environ | {"PYTHONPATH": str(code)}, cwd=code, check=True)
@@ -255,7 +255,7 @@ def _against_baseline(code: Path, work: Path, bodies: dict, rows: int, args) -> 
     print(f"training a champion on {rows:,} demo listings with {code} ...", flush=True)
     _train_with(code, work / "before_home", rows)
     print(f"training a champion on {rows:,} demo listings with this code ...", flush=True)
-    _train_champion(work / "now_home", rows)
+    train_champion(work / "now_home", rows)
     models = {
         "before": _exported(work / "before_home", work / "before_model"),
         "now": _exported(work / "now_home", work / "now_model"),
@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = Settings(home=args.home)
         else:
             print(f"training a champion on {args.rows:,} demo listings ...", flush=True)
-            settings = _train_champion(work / "home", args.rows)
+            settings = train_champion(work / "home", args.rows)
         bodies = _bodies(work, _sample_listings())
         if args.baseline_code:
             found = _against_baseline(args.baseline_code.resolve(), work, bodies, args.rows, args)
