@@ -61,6 +61,42 @@ def test_demo_data_append(settings):
     assert sorted(ids) == list(range(200))  # appended ids continue, never collide
 
 
+def _live_rows(settings):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.sql("SELECT * FROM active_listings ORDER BY listing_id").df()
+
+
+def test_demo_data_fills_the_live_listings_too(settings):
+    result = runner.invoke(app, ["demo-data", "--rows", "100", "--active", "40"])
+    assert result.exit_code == 0, result.output
+    live = _live_rows(settings)
+    assert len(live) == 40 and live["listing_id"].str.startswith("live-").all()
+    assert (live["listed_price"] > 0).all() and live["listed_at"].notna().all()
+    assert open_warehouse(settings).count_rows() == 100
+
+
+def test_warehouse_load_into_the_live_listings(settings, tmp_path):
+    """A CSV of live listings without listed_at: every row loaded, the load time filled in, an
+    unreadable listed price loaded as null and counted."""
+    source = tmp_path / "live.csv"
+    source.write_text(
+        "listing_id,name,item_condition_id,category_name,brand_name,shipping,"
+        "item_description,listed_price\n"
+        "a-1,Lamp,3,Home/Decor/Lamps,,1,nice,20\n"
+        "a-2,Chair,9,,,0,,abc\n"
+    )
+    args = ["warehouse", "load", str(source), "--table", "active_listings", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["rows"] == 2 and summary["unreadable_values"] == {"listed_price": 1}
+    assert summary["created_at_filled"] and "active_listings" in summary["warehouse"]
+    live = _live_rows(settings)
+    assert live["listing_id"].tolist() == ["a-1", "a-2"] and live["listed_at"].notna().all()
+    unknown = runner.invoke(app, ["warehouse", "load", str(source), "--table", "nope"])
+    assert unknown.exit_code == 1 and "unknown table 'nope'" in unknown.output
+
+
 def test_demo_data_rejects_bad_rows_option(settings):
     result = runner.invoke(app, ["demo-data", "--rows", "-5"])
     assert result.exit_code == 2
