@@ -81,6 +81,9 @@ ACTIVE_FIELDS = (
     ListingField("listed_at", "datetime", True, "When it was listed (naive UTC)."),
 )
 ACTIVE_LISTING_SCHEMA = pa.schema([(f.name, _ARROW_TYPES[f.kind]) for f in ACTIVE_FIELDS])
+# The tables a re-pricing run writes: each row is one of a run's, keyed by the columns in the
+# schema's metadata "keys" (a run's rows are replaced by key when it runs again)
+RUN_KEYS = b"keys"
 # One suggestion of a re-pricing run; `gap` is listed_price / price - 1 (+0.25: listed 25% above)
 SUGGESTION_SCHEMA = pa.schema(
     [
@@ -93,14 +96,18 @@ SUGGESTION_SCHEMA = pa.schema(
         ("run_id", pa.string()),
         ("scored_at", pa.timestamp("us")),
         ("gap", pa.float64()),
-    ]
+    ],
+    metadata={RUN_KEYS: b"run_id,listing_id"},
 )
-# A live listing a re-pricing run could not price, with every failed check
+# A live listing a re-pricing run could not price, with every failed check; `read_order` is its
+# place in the order the run read the live listings (its id may be missing or repeated)
 SKIPPED_SCHEMA = pa.schema(
     [
         ("listing_id", pa.string()),
         ("run_id", pa.string()),
+        ("read_order", pa.int64()),
         ("reasons", pa.string()),
         ("checked_at", pa.timestamp("us")),
-    ]
+    ],
+    metadata={RUN_KEYS: b"run_id,read_order"},
 )

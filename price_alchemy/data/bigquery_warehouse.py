@@ -178,8 +178,7 @@ class BigQueryWarehouse(BigQueryTable):
         """A load job into a staging table of the run, one MERGE, the staging table dropped."""
         digest = hashlib.sha256(run_id.encode()).hexdigest()[:16]
         staging = f"{self.table_id}__staging_{digest}"
-        names = list(self._expected)
-        sql = merge_run_sql(f"`{self.table_id}`", f"`{staging}`", names, "@")
+        sql = merge_run_sql(f"`{self.table_id}`", f"`{staging}`", self.schema, "@")
         run = bigquery.ScalarQueryParameter("run", "STRING", run_id)
         config = bigquery.QueryJobConfig(query_parameters=[run])
         with self._errors(f"writing run {run_id} to {self.table_id}"):

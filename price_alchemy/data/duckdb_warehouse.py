@@ -133,7 +133,7 @@ class DuckDBWarehouse:
                 f"CREATE TEMP TABLE staging AS SELECT {', '.join(names)} FROM read_parquet(?)",
                 [str(path)],
             )
-            con.execute(merge_run_sql(self._quoted, "staging", names, "$"), {"run": run_id})
+            con.execute(merge_run_sql(self._quoted, "staging", self.schema, "$"), {"run": run_id})
             sql = f"SELECT count(*) FROM {self._quoted} WHERE run_id = ?"
             row = con.execute(sql, [run_id]).fetchone()
             return int(row[0]) if row else 0

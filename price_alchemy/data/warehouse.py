@@ -15,6 +15,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from price_alchemy.errors import ActionRequired, Transient
+from price_alchemy.schema import RUN_KEYS
 
 WINDOW_COLUMNS = ("train_id", "created_at")
 BATCH_ROWS = 65_536
@@ -65,15 +66,25 @@ class Warehouse(Protocol):
         ...
 
 
-def merge_run_sql(target: str, staging: str, columns: list[str], marker: str) -> str:
-    """One MERGE that makes `target`'s rows of a run (its `run_id` column equal to the
-    parameter `{marker}run`) the rows of `staging` (both tables quoted): the run's earlier
-    rows are deleted and the new ones inserted in one atomic statement, so a rerun replaces
-    its rows and never doubles them, whatever its keys (a skipped listing may have no id).
-    The same SQL runs on DuckDB and BigQuery."""
-    names, values = ", ".join(columns), ", ".join(f"S.{c}" for c in columns)
+def run_keys(schema: pa.Schema) -> list[str]:
+    """The columns that key a row of a run's table (the schema's metadata `keys`)."""
+    if not schema.metadata or RUN_KEYS not in schema.metadata:
+        raise WarehouseError("this table holds no runs: its schema names no keys")
+    return schema.metadata[RUN_KEYS].decode().split(",")
+
+
+def merge_run_sql(target: str, staging: str, schema: pa.Schema, marker: str) -> str:
+    """One MERGE that makes `target`'s rows of a run (`run_id` equal to the parameter
+    `{marker}run`) those of `staging` (both tables quoted; keys unique in each): matched rows
+    updated, new ones inserted, the run's rows that `staging` lacks deleted, so a rerun
+    replaces its rows and never doubles them. The same SQL runs on DuckDB and BigQuery."""
+    keys = run_keys(schema)
+    on = " AND ".join(f"T.{key} = S.{key}" for key in keys)
+    updates = ", ".join(f"{c} = S.{c}" for c in schema.names if c not in keys)
+    names, values = ", ".join(schema.names), ", ".join(f"S.{c}" for c in schema.names)
     return (
-        f"MERGE INTO {target} T USING {staging} S ON FALSE"
+        f"MERGE INTO {target} T USING {staging} S ON {on}"
+        f" WHEN MATCHED THEN UPDATE SET {updates}"
         f" WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({values})"
         f" WHEN NOT MATCHED BY SOURCE AND T.run_id = {marker}run THEN DELETE"
     )

@@ -71,7 +71,8 @@ def _champion(settings: Settings) -> _Champion:
 
 
 def _ids_checked(frame: pd.DataFrame, seen: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rows with a new listing id, the rest as text with `reasons`); `seen` grows."""
+    """(rows with a new listing id, the rest as text with `reasons`); `seen` grows. Both keep
+    the `read_order` column."""
     ids = frame["listing_id"].astype("string").str.strip()
     missing = ids.isna() | (ids == "")
     repeated = ids.duplicated() | ids.isin(seen)
@@ -109,6 +110,7 @@ def _skipped(rows: pd.DataFrame, run_id: str, at: datetime) -> pa.Table:
         {
             "listing_id": rows["listing_id"].astype(object).to_numpy(),
             "run_id": run_id,
+            "read_order": rows["read_order"].astype("int64").to_numpy(),
             "reasons": rows["reasons"].astype(str).to_numpy(),
             "checked_at": pd.Timestamp(at),
         }
@@ -136,6 +138,7 @@ def run_repricing(run_id: str, settings: Settings | None = None) -> Repricing:
             pq.ParquetWriter(paths[1], SKIPPED_SCHEMA) as skipped,
         ):
             for frame in _batches(settings):
+                frame["read_order"] = np.arange(len(frame)) + counts["listings"]
                 with_ids, no_id = _ids_checked(frame, seen)
                 valid, invalid = split_priceable_rows(with_ids, rules)
                 if len(valid):
