@@ -119,3 +119,25 @@ image: base-image wheelhouse  ## build the API image $(IMAGE); bakes models/cham
 lock-serving:  ## recompile requirements-serving.txt (same pins as requirements.txt)
 	$(BIN)/uv pip compile requirements-serving.in -c requirements.txt -o requirements-serving.txt \
 		--python-version 3.11 --custom-compile-command "make lock-serving"
+
+# ---- the production stack: docker/compose.yaml with podman-compose (docker/README.md) ----
+STACK := $(BIN)/python scripts/stack_ctl.py
+.PHONY: stack-tools stack-images stack-up stack-status stack-down stack-test
+
+stack-tools: install podman  ## podman's DNS plugin for the stack's network (when missing)
+	bash scripts/stack_install.sh
+
+stack-images: install base-image stack-tools  ## the stack's images (platform, api, postgres, redis), built locally
+	BASE_IMAGE=$(BASE_IMAGE) bash scripts/stack_images.sh
+
+stack-up: stack-images  ## the production stack, healthy (secrets in docker/.env, made when missing)
+	$(STACK) up
+
+stack-status: install  ## each container of the stack and its health check
+	$(STACK) status
+
+stack-down: install  ## stop the stack; remove its containers, network and volumes (data too)
+	$(STACK) down
+
+stack-test: stack-images  ## stack-up, the production path end to end on it, then stack-down
+	$(BIN)/python scripts/stack_e2e.py
