@@ -122,12 +122,16 @@ def test_training_recovers_by_clearing_and_monitoring_closes_the_loop(stack):
     )
     live = open_warehouse(settings, settings.active_table)
     load_table(live, active_listings(LIVE, seed=8, end=today), settings.home / "loads", True)
-    api.clear_failed(TRAINING, run_id)
+    api.clear(TRAINING, run_id)
     assert api.succeeded(TRAINING, run_id, timeout=budget.left())
     client = use_tracking(settings)
     first = champion_version(client, settings.model_name)
     assert str(first.version) == "1"
     assert _repriced_by_the_new_champion(settings, api, 1, budget) == {"1": LIVE}
+    [reprice] = [r["dag_run_id"] for r in api.runs(REPRICING)]
+    api.clear(REPRICING, reprice, only_failed=False)  # the same run again: rows replaced
+    assert api.succeeded(REPRICING, reprice, timeout=budget.left())
+    assert _suggestions_by_version(settings) == {"1": LIVE}
     first_run = client.get_run(first.run_id)
     assert first_run.data.tags["trigger.reason"] == conf["reason"]
     assert first_run.data.tags["search_run_id"]
@@ -177,6 +181,10 @@ def _repriced_by_the_new_champion(settings, api, runs: int, budget: Budget) -> d
     wait_for(lambda: len(triggered()) >= runs, budget.left(), "re-pricing on a new champion")
     for run in triggered():
         assert api.succeeded(REPRICING, run["dag_run_id"], timeout=budget.left())
+    return _suggestions_by_version(settings)
+
+
+def _suggestions_by_version(settings) -> dict[str, int]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         sql = "SELECT model_version, count(*) FROM price_suggestions GROUP BY model_version"
         return dict(con.execute(sql).fetchall())

@@ -7,7 +7,6 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import httpx
 import pytest
 
@@ -24,8 +23,7 @@ pytestmark = pytest.mark.slow
 def project(tmp_path_factory) -> Project:
     """Demo listings ending at END and one training run for the logical date END."""
     project = Project(tmp_path_factory.mktemp("dag_runs"))
-    day = END.strftime("%Y-%m-%d")
-    project.cli("demo-data", "--rows", "3000", "--end", day, "--days", "200", "--active", "400")
+    project.cli("demo-data", "--rows", "3000", "--end", END.strftime("%Y-%m-%d"), "--days", "200")
     project.cli("airflow", "db", "migrate")
     project.dag_test("price_alchemy_training", END, {"max_evals": 2})
     return project
@@ -51,22 +49,6 @@ def test_the_champion_is_traced_searched_and_served(project):
     assert response.status_code == 200
     assert response.json()["model_version"] == "1"
     assert response.json()["suggestions"][0]["price"] > 0
-
-
-def _suggestions_by_run(project) -> dict[str, tuple]:
-    with duckdb.connect(str(project.settings.warehouse_path), read_only=True) as con:
-        sql = "SELECT run_id, count(*), min(model_version) FROM price_suggestions GROUP BY run_id"
-        return {run: (count, version) for run, count, version in con.execute(sql).fetchall()}
-
-
-def test_the_repricing_dag_prices_every_live_listing_once_per_run(project):
-    """Through Airflow; its task run again in the same run: the same rows, not twice as many."""
-    project.dag_test("price_alchemy_repricing", END, {})
-    first = _suggestions_by_run(project)
-    [(run_id, (count, version))] = first.items()
-    assert (count, version) == (400, "1")
-    project.cli("airflow", "tasks", "test", "price_alchemy_repricing", "reprice", run_id)
-    assert _suggestions_by_run(project) == first
 
 
 def test_rerunning_a_logical_date_overwrites_its_snapshot_and_gives_the_same_metrics(project):

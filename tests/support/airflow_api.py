@@ -93,11 +93,12 @@ class AirflowApi:
         ]
         return "\n".join(text[-lines:])
 
-    def clear_failed(self, dag_id: str, run_id: str) -> None:
-        """Clear the run's failed tasks and everything downstream of them, as the UI does."""
+    def clear(self, dag_id: str, run_id: str, only_failed: bool = True) -> None:
+        """Clear the run's failed tasks (or all of them) and everything downstream of them, as
+        the UI does: the scheduler runs them again in the same run."""
         body = {
             "dag_run_id": run_id,
-            "only_failed": True,
+            "only_failed": only_failed,
             "include_downstream": True,
             "dry_run": False,
             "reset_dag_runs": True,
