@@ -100,8 +100,9 @@ def compose(*args: str, timeout: float = 900) -> None:
 # ---- env ----
 
 
-def read_env(path: Path = ENV_FILE) -> dict[str, str]:
+def read_env(path: Path | None = None) -> dict[str, str]:
     values = {}
+    path = path or ENV_FILE
     if path.exists():
         for line in path.read_text().splitlines():
             if line.strip() and not line.lstrip().startswith("#") and "=" in line:
@@ -123,7 +124,7 @@ def write_env() -> None:
     with os.fdopen(fd, "a") as env_file:
         env_file.write("\n".join(lines) + "\n")
     os.chmod(ENV_FILE, 0o600)
-    print(f"stack: wrote {', '.join(missing)} to {ENV_FILE.relative_to(ROOT)}")
+    print(f"stack: wrote {', '.join(missing)} to {ENV_FILE}")
 
 
 # ---- containers and their health ----
