@@ -77,7 +77,7 @@ def podman(*args: str, timeout: float = 120, check: bool = False) -> subprocess.
     )
 
 
-def compose(*args: str, timeout: float = 900) -> None:
+def compose(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> None:
     """podman-compose ARGS on docker/compose.yaml, its output appended to the log."""
     binary = Path(sys.executable).with_name("podman-compose")
     LOG.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +87,7 @@ def compose(*args: str, timeout: float = 900) -> None:
         log.flush()
         done = subprocess.run(
             [str(binary), "-f", str(COMPOSE_FILE), *args],
-            env=podman_env(),
+            env=podman_env() | (env or {}),
             stdout=log,
             stderr=subprocess.STDOUT,
             timeout=timeout,
@@ -284,7 +284,10 @@ def project_processes() -> list[tuple[int, str]]:
 
 def down(check: bool = True) -> int:
     started = time.monotonic()
-    compose("down", "--volumes", "--timeout", "20", timeout=600)
+    # the file's required secrets must resolve, even without docker/.env; down needs no value
+    known = read_env() | dict(os.environ)
+    placeholders = {name: "unused" for name in SECRETS if not known.get(name)}
+    compose("down", "--volumes", "--timeout", "20", timeout=600, env=placeholders)
     deadline = time.monotonic() + 30
     left = leftovers()
     while left and time.monotonic() < deadline:  # conmon and dnsmasq exit just after

@@ -16,6 +16,9 @@
 6. Stop the stack (scripts/stack_ctl.py down): no container, pod, volume, network or process of
    it may be left. This happens whatever failed before, unless STACK_KEEP=1.
 
+It refuses to start when any part of the stack exists (a stack of yours: `make stack-down`
+first), except under CI=true, where it removes what a killed run left.
+
 Exits non-zero on the first failed check, with the failed tasks' logs. Prints the timings.
 Environment: STACK_KEEP=1 keeps the stack running afterwards; STACK_ROWS, STACK_ACTIVE (sizes).
 """
@@ -325,10 +328,14 @@ def production_path(ports: dict[str, int]) -> None:
 
 
 def main() -> int:
-    if stack_ctl.containers():
+    left = stack_ctl.leftovers()
+    if left and os.environ.get("CI") == "true":  # a run that was killed: start clean
+        print(f"stack-test: removing what an earlier run left: {', '.join(left)}")
+        stack_ctl.down()
+    elif left:
         print(
-            "stack-test: the stack is already running; `make stack-down` first (it deletes"
-            " its volumes)",
+            f"stack-test: the stack (or part of it) exists: {', '.join(left)}; `make stack-down`"
+            " first (it deletes its volumes)",
             file=sys.stderr,
         )
         return 2
