@@ -248,21 +248,22 @@ def status() -> int:
 
 def leftovers() -> list[str]:
     """What of the project still exists: containers, pods, volumes, networks, processes."""
-    label = f"label=io.podman.compose.project={PROJECT}"
     found = [f"container {name}" for name in containers()]
     pods = podman("pod", "ps", "--format", "{{.Name}}").stdout.split()
     found += [f"pod {pod}" for pod in pods if PROJECT in pod]
-    volumes = podman("volume", "ls", "--format", "{{.Name}}", "--filter", label).stdout.split()
-    volumes += [
-        v
-        for v in podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
-        if v.startswith(f"{PROJECT}_") and v not in volumes
-    ]
-    found += [f"volume {volume}" for volume in volumes]
+    found += [f"volume {volume}" for volume in project_volumes()]
     if podman("network", "exists", NETWORK).returncode == 0:
         found.append(f"network {NETWORK}")
     found += [f"process {pid} ({cmd})" for pid, cmd in project_processes()]
     return found
+
+
+def project_volumes() -> list[str]:
+    """The project's volumes: labelled by compose, or named after the project."""
+    label = f"label=io.podman.compose.project={PROJECT}"
+    volumes = podman("volume", "ls", "--format", "{{.Name}}", "--filter", label).stdout.split()
+    named = podman("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    return sorted(set(volumes) | {v for v in named if v.startswith(f"{PROJECT}_")})
 
 
 def project_processes() -> list[tuple[int, str]]:
@@ -284,10 +285,13 @@ def project_processes() -> list[tuple[int, str]]:
 
 def down(check: bool = True) -> int:
     started = time.monotonic()
-    # the file's required secrets must resolve, even without docker/.env; down needs no value
+    # the file's required secrets must resolve, even without docker/.env (down needs no value),
+    # and it must count every worker there is (AIRFLOW_WORKERS may have changed since `up`)
     known = read_env() | dict(os.environ)
-    placeholders = {name: "unused" for name in SECRETS if not known.get(name)}
-    compose("down", "--volumes", "--timeout", "20", timeout=600, env=placeholders)
+    env = {name: "unused" for name in SECRETS if not known.get(name)}
+    env["AIRFLOW_WORKERS"] = str(max(1, len(containers("airflow-worker"))))
+    compose("down", "--volumes", "--timeout", "20", timeout=600, env=env)
+    remove_rest()
     deadline = time.monotonic() + 30
     left = leftovers()
     while left and time.monotonic() < deadline:  # conmon and dnsmasq exit just after
@@ -301,6 +305,18 @@ def down(check: bool = True) -> int:
         " network or process of the project left"
     )
     return 0
+
+
+def remove_rest() -> None:
+    """What compose down did not know of (say, replicas added by `--scale`): the project's
+    containers by label, then its volumes and network."""
+    names = containers()
+    if names:
+        podman("rm", "--force", "--time", "20", *names, timeout=300)
+    for volume in project_volumes():
+        podman("volume", "rm", "--force", volume)
+    if podman("network", "exists", NETWORK).returncode == 0:
+        podman("network", "rm", NETWORK)
 
 
 def main() -> int:
