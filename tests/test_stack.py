@@ -6,7 +6,6 @@ file scripts/stack_ctl.py writes: every secret once, mode 0600, existing values 
 The tests of the resolved file need podman (podman-compose asks its version) and are marked slow.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -17,16 +16,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker" / "compose.yaml"
 ONE_SHOT = {"airflow-init"}
 
 
 def _stack_ctl():
-    spec = importlib.util.spec_from_file_location("stack_ctl", ROOT / "scripts" / "stack_ctl.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("stack_ctl")
 
 
 @pytest.fixture(scope="module")

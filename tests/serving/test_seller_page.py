@@ -19,18 +19,16 @@ import httpx
 import pytest
 
 from tests.support.project import serve
+from tests.support.scripts import load_script
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ACCESS_LINE = '"POST /v1/price-suggestions HTTP/1.1" 200'
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
-PHONE = {
-    "viewport": {"width": 375, "height": 740},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
+
+
+SCREENSHOTS = load_script("screenshots")  # the README's pictures: the same browser sizes
+DESKTOP, PHONE = SCREENSHOTS.DESKTOP, SCREENSHOTS.PHONE
 CATEGORY, PARENT, BRAND = "Men/Shoes/Athletic", "Men/Shoes", "Nike"
 LISTING = {
     "name": "Nike Air Max 90 running shoes size 10",
