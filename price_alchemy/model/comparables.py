@@ -152,12 +152,17 @@ class ComparableSales:
         return found
 
     def _best(self, rows: np.ndarray, similarity: np.ndarray, brand: str, condition) -> list:
-        same_brand = self.brands_[self.brand_codes_[rows]] == brand if brand else 0
+        same_brand = self.brand_codes_[rows] == self._brand_code(brand) if brand else 0
         rank = similarity + 1e-6 * same_brand + 1e-7 * (self.conditions_[rows] == condition)
         top = min(self.count, len(rows))
         best = np.argpartition(-rank, top - 1)[:top] if top else np.array([], dtype=int)
         best = best[np.argsort(-rank[best], kind="stable")]
         return [self.describe(int(rows[i]), float(similarity[i])) for i in best]
+
+    def _brand_code(self, brand: str) -> int:
+        """The code of `brand` among the indexed brands (sorted), -1 when it has none."""
+        code = int(np.searchsorted(self.brands_, brand))
+        return code if code < len(self.brands_) and self.brands_[code] == brand else -1
 
     def describe(self, row: int, similarity: float) -> dict:
         """One indexed listing as a comparable sale."""

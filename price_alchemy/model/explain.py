@@ -52,6 +52,8 @@ CATEGORICAL_GROUPS = {
     "shipping_paid": "shipping",
     "brand_category": "crossed",
 }
+# the prepared columns a listing's factors are named by
+LISTING_TEXTS = ("brand", "category_leaf", "condition", "shipping_paid", "title_text")
 GROUPS = ("brand", "category", "condition", "shipping", "crossed")  # categorical groups
 TEXT_BLOCKS = ("title", "description", "description_words", "category_title", "title_chars")
 
@@ -110,15 +112,15 @@ class Layout:
 class _Listing:
     """One listing's factor keys: of its categorical groups, and of each column it holds."""
 
-    def __init__(self, prepared: Columns, row: int, layout: Layout) -> None:
+    def __init__(self, texts: dict[str, list[str]], row: int, layout: Layout) -> None:
         def value(column: str) -> str:
-            return text_column(prepared, column)[row]
+            return texts[column][row]
 
         self.layout, self.category = layout, value("category_leaf")
         brand, condition, shipping = value("brand"), value("condition"), value("shipping_paid")
         self.words = {
             "brand": set(WORD.findall(brand.lower())),
-            "title": set(WORD.findall(text_column(prepared, "title_text")[row].lower())),
+            "title": set(WORD.findall(value("title_text").lower())),
             "category": set(WORD.findall(self.category.lower())),
         }
         self.group_keys = [
@@ -327,12 +329,13 @@ class Explainer:
         for transform in self.before:
             prepared = transform(prepared)
         X = self.union(prepared)
+        texts = {column: text_column(prepared, column) for column in LISTING_TEXTS}  # once
         shap = {
             id(part): part.contributions(X) for _, part in self.parts if isinstance(part, _Trees)
         }
         explained = []
         for i in range(X.shape[0]):
-            listing = _Listing(prepared, i, self.layout)
+            listing = _Listing(texts, i, self.layout)
             base, effects = 0.0, defaultdict[tuple[str, str], float](float)
             for weight, part in self.parts:
                 if isinstance(part, _Linear):
